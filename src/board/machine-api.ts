@@ -1,0 +1,87 @@
+/**
+ * What the layers above the board (CLI, later the vCPU thread, monitor and replay) see of a
+ * machine: a configuration in, a machine that runs in slices out. Host services are injected.
+ */
+import type { CharBackend } from '../devices/char-backend.js';
+import type { HartApi } from '../cpu/hart-api.js';
+import type { HostTime } from '../main-loop/clock.js';
+import type { Ram } from '../memory/ram.js';
+import type { StateArena } from '../memory/state-arena.js';
+
+/** A file the user named, already read by the host layer. */
+export interface BootImage {
+  readonly path: string;
+  readonly data: Uint8Array;
+}
+
+export type BiosChoice =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'default' } // the built-in SBI firmware written in TypeScript
+  | { readonly kind: 'file'; readonly image: BootImage };
+
+export interface MachineConfig {
+  /** RAM size in bytes (`-m`, default 128 MiB). */
+  readonly ramSize: number;
+  /** Number of harts (`-smp`, 1..8). */
+  readonly smp: number;
+  readonly bios: BiosChoice;
+  readonly kernel?: BootImage;
+  readonly initrd?: BootImage;
+  readonly append?: string;
+  /** `-dtb`: a device tree blob used instead of the generated one. */
+  readonly dtb?: BootImage;
+  /** When set, virtual time is `steps << icountShift` ns (deterministic); else it follows the host. */
+  readonly icountShift?: number;
+  /** `-no-reboot`: a guest reset request exits instead. */
+  readonly noReboot: boolean;
+  /** Steps each hart runs before the next one gets its turn (`-smp` round robin). */
+  readonly quantum?: number;
+}
+
+/** Which `-d` trace categories are on. */
+export interface TraceFlags {
+  readonly int: boolean;
+  readonly guestErrors: boolean;
+  readonly unimp: boolean;
+  readonly inAsm: boolean;
+}
+
+/** Host services a machine needs, implemented in src/host. */
+export interface MachineHost {
+  /** UART0's output. */
+  readonly console: CharBackend;
+  readonly time: HostTime;
+  /** Sink for `-d` trace lines (`-D FILE` or stderr). */
+  readonly log: (line: string) => void;
+  readonly trace: TraceFlags;
+}
+
+export type ShutdownCause = 'finisher-pass' | 'finisher-fail' | 'guest-shutdown' | 'guest-reset' | 'host-request';
+
+/** Why `runSlice` returned. */
+export type SliceResult =
+  /** The step budget ran out; call again. */
+  | { readonly kind: 'running' }
+  /** Every hart waits for an interrupt; nothing will happen before host time `wakeAtHostNs` (or input). */
+  | { readonly kind: 'idle'; readonly wakeAtHostNs: number }
+  /** The guest asked to stop the machine; the process should exit with `exitCode`. */
+  | { readonly kind: 'shutdown'; readonly cause: ShutdownCause; readonly exitCode: number };
+
+export interface Machine {
+  readonly config: MachineConfig;
+  /** The device tree blob handed to the guest. */
+  readonly dtb: Uint8Array;
+  readonly arena: StateArena;
+  readonly ram: Ram;
+  readonly harts: readonly HartApi[];
+  /** Steps executed by all harts since power-on (the global instruction count). */
+  readonly totalSteps: number;
+  /** Runs up to `maxSteps` steps in total, round robin over the harts. */
+  runSlice(maxSteps: number): SliceResult;
+  /** Bytes typed on the console, into UART0's receive FIFO. */
+  receiveConsoleInput(bytes: Uint8Array): void;
+  /** System reset, as the guest's reset request or `system_reset` does. */
+  reset(): void;
+  /** A hash of all machine state (state arena and RAM), hex. Equal hashes mean equal machines. */
+  stateHash(): string;
+}
