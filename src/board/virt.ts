@@ -1,0 +1,533 @@
+/**
+ * The `virt` board: QEMU 7.2's RISC-V virt machine for RV32IMAC harts. It validates the
+ * configuration, allocates the state arena and RAM, creates the devices (CLINT, PLIC, UART0,
+ * Goldfish RTC, sifive_test, empty virtio-mmio slots) and harts, builds the device tree, loads
+ * the images where QEMU puts them, writes the boot ROM and runs the harts in deterministic
+ * round-robin slices (like QEMU's single-threaded TCG) on a virtual clock.
+ */
+import { Hart } from '../cpu/hart.js';
+import type { HartApi } from '../cpu/hart-api.js';
+import {
+  Clint,
+  GoldfishRtc,
+  Plic,
+  SifiveTest,
+  Uart16550,
+  VIRT_PLIC_NUM_SOURCES,
+  VirtioMmioEmptyTransport,
+  type SifiveTestRequest,
+} from '../devices/index.js';
+import { NS_PER_MTIME_TICK, MTIME_HZ } from '../main-loop/clock.js';
+import { AddressMap, type MmioDevice } from '../memory/address-map.js';
+import { Ram } from '../memory/ram.js';
+import { StateArena } from '../memory/state-arena.js';
+import { hashMachineState } from '../memory/state-hash.js';
+import { ElfError, isElf, parseElf } from './boot/elf.js';
+import { calcFdtAddr, calcInitrdStart, calcKernelStartAddr } from './boot/placement.js';
+import { buildResetVector, RomDevice } from './boot/reset-vector.js';
+import { BoardError } from './errors.js';
+import { parseFdt } from './fdt/fdt-reader.js';
+import { buildVirtFdt } from './fdt/virt-fdt.js';
+import type { BootImage, Machine, MachineConfig, MachineHost, SliceResult } from './machine-api.js';
+import { CSR_MIE, CSR_MIP, HSM_STARTED, HSM_STOPPED } from './sbi/constants.js';
+import { BuiltinSbi, enterSupervisor } from './sbi/firmware.js';
+import { HartStates } from './sbi/hsm.js';
+import { createCpuTracer, guestErrorHook } from './tracer.js';
+import { VIRT_IRQ, VIRT_MAX_HARTS, VIRT_MAX_RAM, VIRT_MEMMAP, VIRT_MIN_RAM, VIRTIO_COUNT, virtioBase } from './virt-memory-map.js';
+
+export { BoardError } from './errors.js';
+
+/** Steps a hart runs before the next hart's turn, unless `config.quantum` says otherwise. */
+export const DEFAULT_QUANTUM = 10_000;
+/** Largest `-icount shift` accepted (as QEMU: 0..10). */
+export const MAX_ICOUNT_SHIFT = 10;
+
+const MiB = 1024 * 1024;
+const TWO32 = 0x1_0000_0000;
+const RUNNING: SliceResult = { kind: 'running' };
+
+/** One blob placed in RAM at power-on and again at every reset (QEMU's rom_reset). */
+interface RamLoad {
+  readonly label: string;
+  readonly addr: number;
+  readonly data: Uint8Array;
+}
+
+/** Where the boot code goes, decided once at construction. */
+interface BootPlan {
+  readonly loads: readonly RamLoad[];
+  /** Reset vector jump target (firmware, or DRAM base with `-bios none`). */
+  readonly startAddr: number;
+  /** Kernel entry (fw_dynamic_info.next_addr; the S-mode entry with the built-in SBI). */
+  readonly kernelEntry: number;
+  readonly fdtAddr: number;
+}
+
+function hex(n: number): string {
+  return `0x${(n >>> 0).toString(16)}`;
+}
+
+function describe(option: string, image: BootImage): string {
+  return `${option} ${image.path}`;
+}
+
+/** Creates a `virt` machine; throws BoardError on a bad configuration or image. */
+export function createVirtMachine(config: MachineConfig, host: MachineHost): Machine {
+  return new VirtMachine(config, host);
+}
+
+function validate(config: MachineConfig): void {
+  const m = config.ramSize;
+  if (!Number.isInteger(m) || m < VIRT_MIN_RAM) {
+    throw new BoardError(`-m ${m / MiB}M: too small, the virt board needs at least ${VIRT_MIN_RAM / MiB}M`);
+  }
+  if (m > VIRT_MAX_RAM) {
+    throw new BoardError(`-m ${m / MiB}M: too large, RAM at ${hex(VIRT_MEMMAP.dram.base)} must end by 4 GiB (at most ${VIRT_MAX_RAM / MiB}M)`);
+  }
+  if (m % 4096 !== 0) throw new BoardError(`-m ${m}: RAM size must be a multiple of 4 KiB`);
+  if (!Number.isInteger(config.smp) || config.smp < 1 || config.smp > VIRT_MAX_HARTS) {
+    throw new BoardError(`-smp ${config.smp}: the virt board supports 1 to ${VIRT_MAX_HARTS} harts`);
+  }
+  const q = config.quantum;
+  if (q !== undefined && (!Number.isInteger(q) || q < 1)) throw new BoardError(`quantum ${q}: must be a positive integer`);
+  const s = config.icountShift;
+  if (s !== undefined && (!Number.isInteger(s) || s < 0 || s > MAX_ICOUNT_SHIFT)) {
+    throw new BoardError(`-icount shift=${s}: must be an integer from 0 to ${MAX_ICOUNT_SHIFT}`);
+  }
+  if (config.initrd !== undefined && config.kernel === undefined) throw new BoardError('-initrd requires -kernel');
+  if (config.bios.kind === 'default' && config.kernel === undefined) {
+    throw new BoardError('-bios default: the built-in SBI needs a -kernel to run (or use -bios none)');
+  }
+}
+
+class VirtMachine implements Machine {
+  readonly config: MachineConfig;
+  readonly dtb: Uint8Array;
+  readonly arena: StateArena;
+  readonly ram: Ram;
+  readonly harts: readonly HartApi[];
+
+  private readonly host: MachineHost;
+  private readonly bus = new AddressMap();
+  private readonly hsm: HartStates;
+  private readonly sbi: BuiltinSbi | undefined;
+  private readonly clint: Clint;
+  private readonly plic: Plic;
+  private readonly uart: Uart16550;
+  private readonly rtc: GoldfishRtc;
+  private readonly rom = new RomDevice(VIRT_MEMMAP.mrom.size);
+  private readonly plan: BootPlan;
+  private readonly quantum: number;
+  /** ns per step in icount mode; undefined in host-time mode. */
+  private readonly stepNs: number | undefined;
+  /** Board state words: totalSteps (2), warpNs (2), rtcBaseNs (2), rrHart, rrUsed. */
+  private readonly w: number;
+
+  // Host-side state (not machine state): the hart inside `run`, a request raised during it,
+  // console bytes the UART could not take yet, and the host clock at power-on.
+  private running: HartApi | undefined;
+  private pending: SliceResult | 'reset' | undefined;
+  private inputQueue: number[] = [];
+  private readonly hostStartNs: number;
+
+  constructor(config: MachineConfig, host: MachineHost) {
+    validate(config);
+    this.config = config;
+    this.host = host;
+    this.quantum = config.quantum ?? DEFAULT_QUANTUM;
+    this.stepNs = config.icountShift === undefined ? undefined : 2 ** config.icountShift;
+    this.hostStartNs = host.time.monotonicNs();
+
+    this.arena = new StateArena();
+    this.w = this.arena.allocate('board', 'clock', 8);
+    this.arena.u32.fill(0, this.w, this.w + 8);
+    this.setU64(4, Math.max(0, Math.floor(host.time.realtimeNs())));
+    try {
+      this.ram = new Ram(VIRT_MEMMAP.dram.base, config.ramSize);
+    } catch (e) {
+      throw new BoardError(`-m ${config.ramSize / MiB}M: cannot allocate guest RAM (${e instanceof Error ? e.message : String(e)})`);
+    }
+    if (host.trace.guestErrors) this.bus.onUnmapped = guestErrorHook(host.log);
+
+    this.hsm = new HartStates(this.arena, config.smp);
+    if (config.bios.kind === 'default') {
+      this.sbi = new BuiltinSbi(
+        {
+          ram: this.ram,
+          console: host.console,
+          consoleRead: () => this.consoleRead(),
+          setTimer: (hartId, ticks) => {
+            this.clint.setMtimecmp(hartId, ticks);
+            this.clint.update();
+          },
+          requestShutdown: (exitCode) => this.request({ kind: 'shutdown', cause: 'guest-shutdown', exitCode }),
+          requestReset: () => this.request('reset'),
+          reschedule: () => this.running?.requestExit(),
+          ...(host.trace.unimp ? { logUnimp: host.log } : {}),
+        },
+        this.hsm,
+      );
+    }
+    const trace = createCpuTracer(host.trace, host.log);
+    const time = { mtime: () => this.clint.mtime() };
+    const harts: Hart[] = [];
+    for (let i = 0; i < config.smp; i++) {
+      harts.push(
+        new Hart({
+          hartId: i,
+          arena: this.arena,
+          ram: this.ram,
+          bus: this.bus,
+          time,
+          ...(this.sbi !== undefined ? { firmware: this.sbi } : {}),
+          ...(trace !== undefined ? { trace } : {}),
+        }),
+      );
+    }
+    this.harts = harts;
+    this.sbi?.attach(harts);
+
+    this.clint = new Clint(this.arena, harts, { mtime: () => this.boardMtime() });
+    this.plic = new Plic(this.arena, harts, VIRT_PLIC_NUM_SOURCES);
+    this.uart = new Uart16550(this.arena, 'uart0', host.console, this.plic.irqLine(VIRT_IRQ.uart0));
+    this.rtc = new GoldfishRtc(this.arena, { realtimeNs: () => this.getU64(4) + this.virtualNs() }, this.plic.irqLine(VIRT_IRQ.rtc));
+    const test = new SifiveTest((kind, code) => this.finisher(kind, code));
+
+    const m = VIRT_MEMMAP;
+    this.bus.add('mrom', m.mrom.base, m.mrom.size, this.rom);
+    this.bus.add('test', m.test.base, m.test.size, test);
+    this.bus.add('rtc', m.rtc.base, m.rtc.size, this.exitOnWrite(this.rtc));
+    this.bus.add('clint', m.clint.base, m.clint.size, this.exitOnWrite(this.clint));
+    this.bus.add('plic', m.plic.base, m.plic.size, this.plic);
+    this.bus.add('uart0', m.uart0.base, m.uart0.size, this.uart);
+    for (let i = 0; i < VIRTIO_COUNT; i++) {
+      this.bus.add(`virtio${i}`, virtioBase(i), m.virtio.size, new VirtioMmioEmptyTransport());
+    }
+
+    const { plan, dtb } = this.planBoot();
+    this.plan = plan;
+    this.dtb = dtb;
+    this.rom.load(buildResetVector(plan));
+    this.powerOn();
+  }
+
+  // ---- board state words -------------------------------------------------------------------
+
+  private getU64(i: number): number {
+    const u = this.arena.u32;
+    return u[this.w + i + 1]! * TWO32 + u[this.w + i]!;
+  }
+
+  private setU64(i: number, v: number): void {
+    const u = this.arena.u32;
+    u[this.w + i] = v % TWO32 >>> 0;
+    u[this.w + i + 1] = Math.floor(v / TWO32) >>> 0;
+  }
+
+  get totalSteps(): number {
+    return this.getU64(0);
+  }
+
+  private get warpNs(): number {
+    return this.getU64(2);
+  }
+
+  private get rrHart(): number {
+    return this.arena.u32[this.w + 6]!;
+  }
+
+  private get rrUsed(): number {
+    return this.arena.u32[this.w + 7]!;
+  }
+
+  private setRoundRobin(hart: number, used: number): void {
+    this.arena.u32[this.w + 6] = hart;
+    this.arena.u32[this.w + 7] = used;
+  }
+
+  // ---- time ----------------------------------------------------------------------------------
+
+  /** Virtual ns since power-on: from the step count in icount mode, else from the host clock. */
+  private virtualNs(): number {
+    if (this.stepNs !== undefined) {
+      return (this.totalSteps + (this.running?.runSteps ?? 0)) * this.stepNs + this.warpNs;
+    }
+    return Math.max(0, this.host.time.monotonicNs() - this.hostStartNs);
+  }
+
+  private boardMtime(): number {
+    return Math.floor(this.virtualNs() / NS_PER_MTIME_TICK);
+  }
+
+  /** Virtual ns of the next timer deadline or RTC alarm; Infinity if none. */
+  private nextEventNs(): number {
+    const d = this.clint.nextDeadline();
+    let ns = d === Infinity ? Infinity : d * NS_PER_MTIME_TICK;
+    const alarm = this.rtc.nextAlarmNs();
+    if (alarm !== Infinity) ns = Math.min(ns, alarm - this.getU64(4));
+    return ns;
+  }
+
+  private updateDevices(): void {
+    this.clint.update();
+    this.rtc.update();
+  }
+
+  /** Wraps a timer device so a guest write ends the running hart's turn (deadlines changed). */
+  private exitOnWrite(dev: MmioDevice): MmioDevice {
+    return {
+      read: (offset, size) => dev.read(offset, size),
+      write: (offset, size, value) => {
+        dev.write(offset, size, value);
+        this.running?.requestExit();
+      },
+    };
+  }
+
+  // ---- requests from the guest ------------------------------------------------------------
+
+  private request(r: SliceResult | 'reset'): void {
+    if (this.pending === undefined || (this.pending !== 'reset' && this.pending.kind !== 'shutdown')) this.pending = r;
+    this.running?.requestExit();
+  }
+
+  private finisher(kind: SifiveTestRequest, code: number): void {
+    if (kind === 'pass') this.request({ kind: 'shutdown', cause: 'finisher-pass', exitCode: 0 });
+    else if (kind === 'fail') this.request({ kind: 'shutdown', cause: 'finisher-fail', exitCode: code });
+    else this.request('reset');
+  }
+
+  // ---- boot ----------------------------------------------------------------------------------
+
+  private loadImageAt(label: string, data: Uint8Array, addr: number, loads: RamLoad[]): void {
+    if (data.length === 0) throw new BoardError(`${label}: file is empty`);
+    if (!this.ram.contains(addr, data.length)) {
+      throw new BoardError(
+        `${label}: ${data.length} bytes at ${hex(addr)} do not fit in RAM ` +
+          `(${hex(this.ram.base)}..${hex(this.ram.base + this.ram.size)}, -m ${this.ram.size / MiB}M)`,
+      );
+    }
+    loads.push({ label, addr, data });
+  }
+
+  /** Parses and places an ELF; returns its lowest and highest address. */
+  private loadElfImage(label: string, data: Uint8Array, loads: RamLoad[]): { low: number; high: number } {
+    try {
+      const image = parseElf(data);
+      const scratch = { contains: (a: number, n: number) => this.ram.contains(a, n), base: this.ram.base, size: this.ram.size };
+      // Validate every segment against RAM first (loadElf's checks), then record the bytes.
+      for (const s of image.segments) {
+        if (!scratch.contains(s.paddr, s.memSize)) {
+          throw new ElfError(
+            `segment at ${hex(s.paddr)}..${hex(s.paddr + s.memSize)} is outside RAM (${hex(scratch.base)}..${hex(scratch.base + scratch.size)})`,
+          );
+        }
+        const bytes = new Uint8Array(s.memSize);
+        bytes.set(data.subarray(s.fileOffset, s.fileOffset + s.fileSize));
+        loads.push({ label, addr: s.paddr, data: bytes });
+      }
+      return { low: image.lowAddr, high: image.highAddr };
+    } catch (e) {
+      if (e instanceof ElfError) throw new BoardError(`${label}: ${e.message}`);
+      throw e;
+    }
+  }
+
+  private planBoot(): { plan: BootPlan; dtb: Uint8Array } {
+    const config = this.config;
+    const dramBase = VIRT_MEMMAP.dram.base;
+    const loads: RamLoad[] = [];
+    const startAddr = dramBase;
+    let firmwareEnd: number = dramBase;
+    if (config.bios.kind === 'file') {
+      const label = describe('-bios', config.bios.image);
+      const data = config.bios.image.data;
+      if (isElf(data)) {
+        firmwareEnd = this.loadElfImage(label, data, loads).high;
+      } else {
+        this.loadImageAt(label, data, dramBase, loads);
+        firmwareEnd = dramBase + data.length;
+      }
+    } else if (config.bios.kind === 'default') {
+      // The built-in SBI occupies no RAM, but kernels go where they would after OpenSBI.
+      firmwareEnd = dramBase + 1;
+    }
+
+    let kernelEntry = 0;
+    let initrd: { start: number; end: number } | undefined;
+    if (config.kernel !== undefined) {
+      const label = describe('-kernel', config.kernel);
+      const data = config.kernel.data;
+      const kernelStart = calcKernelStartAddr(firmwareEnd);
+      if (isElf(data)) {
+        // As QEMU 7.2's riscv_load_kernel: the ELF's lowest address is the "entry".
+        kernelEntry = this.loadElfImage(label, data, loads).low;
+      } else {
+        this.loadImageAt(label, data, kernelStart, loads);
+        kernelEntry = kernelStart;
+      }
+      if (config.initrd !== undefined) {
+        const ilabel = describe('-initrd', config.initrd);
+        const start = calcInitrdStart(kernelEntry, config.ramSize);
+        this.loadImageAt(ilabel, config.initrd.data, start, loads);
+        initrd = { start, end: start + config.initrd.data.length };
+      }
+    }
+
+    let dtb: Uint8Array;
+    if (config.dtb !== undefined) {
+      dtb = config.dtb.data;
+      try {
+        parseFdt(dtb);
+      } catch (e) {
+        throw new BoardError(`${describe('-dtb', config.dtb)}: not a valid device tree blob (${e instanceof Error ? e.message : String(e)})`);
+      }
+    } else {
+      dtb = buildVirtFdt({
+        ramBase: dramBase,
+        ramSize: config.ramSize,
+        smp: config.smp,
+        ...(config.append !== undefined ? { bootargs: config.append } : {}),
+        ...(initrd !== undefined ? { initrd } : {}),
+        timebaseFrequency: MTIME_HZ,
+      });
+    }
+    const fdtAddr = calcFdtAddr(dramBase, config.ramSize, dtb.length);
+    this.loadImageAt(config.dtb !== undefined ? describe('-dtb', config.dtb) : 'device tree', dtb, fdtAddr, loads);
+
+    // Images may not overlap (QEMU refuses overlapping ROM blobs too).
+    const sorted = [...loads].sort((a, b) => a.addr - b.addr);
+    for (let i = 1; i < sorted.length; i++) {
+      const a = sorted[i - 1]!;
+      const b = sorted[i]!;
+      if (a.label !== b.label && a.addr + a.data.length > b.addr) {
+        throw new BoardError(`${b.label}: ${hex(b.addr)}..${hex(b.addr + b.data.length)} overlaps ${a.label} at ${hex(a.addr)}..${hex(a.addr + a.data.length)}`);
+      }
+    }
+    return { plan: { loads, startAddr, kernelEntry, fdtAddr }, dtb };
+  }
+
+  /** Copies the images into RAM, resets devices and harts, and starts the boot hart(s). */
+  private powerOn(): void {
+    for (const l of this.plan.loads) this.ram.writeBytes(l.addr, l.data);
+    this.clint.reset();
+    this.plic.reset();
+    this.uart.reset();
+    this.rtc.reset();
+    this.setRoundRobin(0, 0);
+    for (const h of this.harts) h.reset(VIRT_MEMMAP.mrom.base);
+    if (this.sbi !== undefined) {
+      this.hsm.resetAll(HSM_STARTED, HSM_STOPPED);
+      enterSupervisor(this.harts[0]!, this.plan.kernelEntry, 0, this.plan.fdtAddr);
+    } else {
+      this.hsm.resetAll(HSM_STARTED, HSM_STARTED);
+    }
+  }
+
+  reset(): void {
+    this.pending = undefined;
+    this.powerOn();
+  }
+
+  // ---- console -----------------------------------------------------------------------------
+
+  receiveConsoleInput(bytes: Uint8Array): void {
+    for (const b of bytes) this.inputQueue.push(b);
+    this.drainInput();
+  }
+
+  private drainInput(): void {
+    if (this.inputQueue.length === 0) return;
+    const n = this.uart.receive(Uint8Array.from(this.inputQueue.slice(0, 64)));
+    if (n > 0) this.inputQueue.splice(0, n);
+  }
+
+  /** One byte from UART0's receiver for the SBI console calls, or -1. */
+  private consoleRead(): number {
+    this.drainInput();
+    if ((this.uart.read(5, 1) & 1) === 0) return -1;
+    return this.uart.read(0, 1) & 0xff;
+  }
+
+  // ---- scheduling ----------------------------------------------------------------------------
+
+  private runnable(i: number): boolean {
+    const h = this.harts[i]!;
+    const ok = this.sbi !== undefined ? this.sbi.pollSuspended(h) : this.hsm.isStarted(i);
+    // A hart in WFI may run again once an enabled interrupt is pending (its run() wakes it).
+    return ok && (!h.waitingForInterrupt || (h.csrRead(CSR_MIP) & h.csrRead(CSR_MIE)) !== 0);
+  }
+
+  /** The hart whose turn it is (rotating past harts that cannot run), or -1 if none can. */
+  private pick(): number {
+    const n = this.harts.length;
+    const cur = this.rrHart;
+    for (let k = 0; k < n; k++) {
+      const i = (cur + k) % n;
+      if (this.runnable(i)) {
+        if (k !== 0) this.setRoundRobin(i, 0);
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private takePending(): SliceResult | undefined {
+    const p = this.pending;
+    if (p === undefined) return undefined;
+    this.pending = undefined;
+    if (p !== 'reset') return p;
+    if (this.config.noReboot) return { kind: 'shutdown', cause: 'guest-reset', exitCode: 0 };
+    this.reset();
+    return undefined;
+  }
+
+  runSlice(maxSteps: number): SliceResult {
+    this.drainInput();
+    let budget = Math.max(0, Math.floor(maxSteps));
+    while (true) {
+      const p = this.takePending();
+      if (p !== undefined) return p;
+      if (budget <= 0) return RUNNING;
+      this.updateDevices();
+      const i = this.pick();
+      if (i < 0) {
+        const now = this.virtualNs();
+        const ev = this.nextEventNs();
+        if (this.stepNs !== undefined) {
+          // icount with sleep=off: jump virtual time to the next deadline.
+          if (ev === Infinity || ev <= now) return { kind: 'idle', wakeAtHostNs: Infinity };
+          this.setU64(2, this.warpNs + (ev - now));
+          continue;
+        }
+        return { kind: 'idle', wakeAtHostNs: ev === Infinity ? Infinity : this.hostStartNs + ev };
+      }
+      const hart = this.harts[i]!;
+      let n = Math.min(this.quantum - this.rrUsed, budget);
+      if (this.stepNs !== undefined) {
+        const ev = this.nextEventNs();
+        if (ev !== Infinity) n = Math.max(1, Math.min(n, Math.ceil((ev - this.virtualNs()) / this.stepNs)));
+      }
+      this.running = hart;
+      let ran: number;
+      try {
+        ran = hart.run(n);
+      } finally {
+        this.running = undefined;
+      }
+      this.setU64(0, this.totalSteps + ran);
+      budget -= ran;
+      const used = this.rrUsed + ran;
+      if (ran === 0 || used >= this.quantum || !this.runnable(i)) {
+        this.setRoundRobin((i + 1) % this.harts.length, 0);
+      } else {
+        this.setRoundRobin(i, used);
+      }
+      if (ran === 0 && budget > 0) budget--; // guarantees progress of the loop
+    }
+  }
+
+  stateHash(): string {
+    return hashMachineState(this.arena, this.ram);
+  }
+}

@@ -1,0 +1,203 @@
+/**
+ * The replayvm program: parses the command line, reads the named files, builds the machine's
+ * configuration and host services, and runs the machine until it shuts down. Returns the exit
+ * code; the entry (main.ts) exits the process with it.
+ */
+import { closeSync, openSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import type { BootImage, Machine, MachineConfig, MachineHost } from '../board/machine-api.js';
+import type { HostConsole } from '../host/node/console.js';
+import { fileConsole, nullConsole, stdioConsole } from '../host/node/console.js';
+import { NodeHostTime } from '../host/node/host-time.js';
+import { RunLoop } from '../host/node/run-loop.js';
+import type { TraceLog } from '../host/node/trace-log.js';
+import { openTraceLog } from '../host/node/trace-log.js';
+import { writeAll } from '../host/node/write-all.js';
+import type { RunOptions } from './options.js';
+import { CliError, parseCommandLine, PROGRAM } from './options.js';
+
+/** Where the program writes; replaceable for tests. */
+export interface ProgramIo {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+const PROCESS_IO: ProgramIo = {
+  stdout: (text) => writeAll(1, Buffer.from(text)),
+  stderr: (text) => writeAll(2, Buffer.from(text)),
+};
+
+function errnoText(e: unknown): string {
+  const err = e as NodeJS.ErrnoException;
+  switch (err.code) {
+    case 'ENOENT': return 'No such file or directory';
+    case 'EACCES': return 'Permission denied';
+    case 'EISDIR': return 'Is a directory';
+    default: return err instanceof Error ? err.message : String(e);
+  }
+}
+
+/** Reads a file named by `option`, or throws a CliError naming both. */
+export function readImage(option: string, path: string): BootImage {
+  try {
+    const buf = readFileSync(path);
+    return { path, data: new Uint8Array(buf.buffer, buf.byteOffset, buf.length) };
+  } catch (e) {
+    throw new CliError(`${option} ${path}: could not read file: ${errnoText(e)}`);
+  }
+}
+
+/** Builds the machine configuration, reading every file the options name. */
+export function buildMachineConfig(o: RunOptions): MachineConfig {
+  return {
+    ramSize: o.ramSize,
+    smp: o.smp,
+    bios: o.bios.kind === 'file' ? { kind: 'file', image: readImage('-bios', o.bios.path) } : o.bios,
+    kernel: o.kernel === undefined ? undefined : readImage('-kernel', o.kernel),
+    initrd: o.initrd === undefined ? undefined : readImage('-initrd', o.initrd),
+    append: o.append,
+    dtb: o.dtb === undefined ? undefined : readImage('-dtb', o.dtb),
+    icountShift: o.icountShift,
+    noReboot: o.noReboot,
+  };
+}
+
+/**
+ * The console for UART0. Without -serial, QEMU uses mon:stdio with -nographic and a graphical
+ * virtual console otherwise; we have no display, so both get mon:stdio (with a notice).
+ */
+function openConsole(o: RunOptions, io: ProgramIo): HostConsole {
+  const serial = o.serial ?? { kind: 'mon-stdio' };
+  if (o.serial === undefined && !o.nographic && !o.displayNone) {
+    io.stderr(`${PROGRAM}: no graphical display: using -serial mon:stdio (Ctrl-A x quits; -nographic hides this notice)\n`);
+  }
+  switch (serial.kind) {
+    case 'null': return nullConsole();
+    case 'stdio': return stdioConsole(false);
+    case 'mon-stdio': return stdioConsole(true);
+    case 'file':
+      try {
+        return fileConsole(serial.path);
+      } catch (e) {
+        throw new CliError(`-serial file:${serial.path}: could not open file: ${errnoText(e)}`);
+      }
+  }
+}
+
+function isBoardError(e: unknown): e is Error {
+  return e instanceof Error && e.name === 'BoardError';
+}
+
+async function createMachine(config: MachineConfig, host: MachineHost): Promise<Machine> {
+  const { createVirtMachine } = await import('../board/virt.js');
+  return createVirtMachine(config, host);
+}
+
+/** Writes `data` to `path` through a temporary file and a rename, as QEMU's dumpdtb. */
+function writeFileAtomically(path: string, data: Uint8Array): void {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    const fd = openSync(tmp, 'w');
+    try {
+      writeAll(fd, data);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, path);
+  } catch (e) {
+    try {
+      unlinkSync(tmp);
+    } catch {
+      // never created
+    }
+    throw new CliError(`-machine dumpdtb=${path}: could not write file: ${errnoText(e)}`);
+  }
+}
+
+const SIGNALS: ReadonlyArray<readonly [NodeJS.Signals, number]> = [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]];
+
+async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
+  const config = buildMachineConfig(o);
+  let traceLog: TraceLog;
+  try {
+    traceLog = openTraceLog(o.logFile);
+  } catch (e) {
+    throw new CliError(`-D ${o.logFile ?? ''}: could not open file: ${errnoText(e)}`);
+  }
+  let hostConsole: HostConsole | undefined;
+  const cleanup = (): void => {
+    hostConsole?.close();
+    traceLog.close();
+  };
+  // Restores the terminal even on process.exit from elsewhere.
+  process.on('exit', cleanup);
+  try {
+    if (o.dumpDtb === undefined) hostConsole = openConsole(o, io);
+    const host: MachineHost = {
+      console: hostConsole?.backend ?? nullConsole().backend,
+      time: new NodeHostTime(),
+      log: traceLog.log,
+      trace: o.trace,
+    };
+    let machine: Machine;
+    try {
+      machine = await createMachine(config, host);
+    } catch (e) {
+      if (isBoardError(e)) throw new CliError(e.message);
+      throw e;
+    }
+    if (o.dumpDtb !== undefined) {
+      writeFileAtomically(o.dumpDtb, machine.dtb);
+      return 0;
+    }
+    const activeConsole = hostConsole as HostConsole;
+    const loop = new RunLoop(machine, host.time);
+    const onSignal = (name: NodeJS.Signals, num: number): void => {
+      io.stderr(`${PROGRAM}: terminating on signal ${num} (${name})\n`);
+      loop.stop(0);
+    };
+    const listeners = SIGNALS.map(([name, num]) => {
+      const l = (): void => onSignal(name, num);
+      process.on(name, l);
+      return [name, l] as const;
+    });
+    activeConsole.start({
+      input: (bytes) => {
+        machine.receiveConsoleInput(bytes);
+        loop.wake();
+      },
+      quit: () => loop.stop(0),
+      interrupt: () => onSignal('SIGINT', 2),
+    });
+    try {
+      const outcome = await loop.run();
+      return outcome.exitCode;
+    } finally {
+      for (const [name, l] of listeners) process.off(name, l);
+      activeConsole.close();
+      await activeConsole.flush();
+    }
+  } finally {
+    cleanup();
+    process.off('exit', cleanup);
+  }
+}
+
+/** Runs the program with `argv` (without node and script); resolves with the exit code. */
+export async function main(argv: readonly string[], io: ProgramIo = PROCESS_IO): Promise<number> {
+  try {
+    const cmd = parseCommandLine(argv);
+    if (cmd.kind === 'print') {
+      io.stdout(cmd.text);
+      return 0;
+    }
+    return await runMachine(cmd.options, io);
+  } catch (e) {
+    if (e instanceof CliError) {
+      io.stderr(`${PROGRAM}: ${e.message}\n`);
+    } else {
+      const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
+      io.stderr(`${PROGRAM}: internal error: ${text}\n`);
+    }
+    return 1;
+  }
+}

@@ -1,0 +1,408 @@
+/**
+ * The command line of replayvm: the subset of qemu-system-riscv32's syntax we implement,
+ * parsed into a typed value. Parsing is pure (no file access); src/cli/app.ts acts on it.
+ * Every option we do not implement is an error, never silently ignored.
+ */
+import type { TraceFlags } from '../board/machine-api.js';
+
+/** The program name used in messages. */
+export const PROGRAM = 'replayvm';
+/** Our version, printed by `-version`. */
+export const VERSION = '0.1.0';
+
+/** A command line error; the message is one line naming the option, without the program prefix. */
+export class CliError extends Error {
+  override name = 'CliError';
+}
+
+/** Where UART0 is connected (`-serial`). */
+export type SerialSpec =
+  | { readonly kind: 'stdio' }
+  /** `mon:stdio`: stdio with QEMU's Ctrl-A escape keys. */
+  | { readonly kind: 'mon-stdio' }
+  | { readonly kind: 'file'; readonly path: string }
+  | { readonly kind: 'null' };
+
+/** `-bios`. */
+export type BiosSpec =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'default' }
+  | { readonly kind: 'file'; readonly path: string };
+
+/** Options for a run of the machine. */
+export interface RunOptions {
+  /** `-M virt,dumpdtb=FILE`. */
+  readonly dumpDtb?: string;
+  /** RAM size in bytes. */
+  readonly ramSize: number;
+  readonly smp: number;
+  readonly bios: BiosSpec;
+  readonly kernel?: string;
+  readonly initrd?: string;
+  readonly append?: string;
+  readonly dtb?: string;
+  readonly nographic: boolean;
+  /** `-display none` was given. */
+  readonly displayNone: boolean;
+  /** `-serial`, when given. */
+  readonly serial?: SerialSpec;
+  readonly noReboot: boolean;
+  readonly name?: string;
+  readonly trace: TraceFlags;
+  /** `-D FILE`: where `-d` output goes (default stderr). */
+  readonly logFile?: string;
+  readonly icountShift?: number;
+}
+
+/** What the command line asks for. */
+export type CommandLine =
+  /** Print `text` on stdout and exit 0 (`-h`, `-version`, `-M help`, `-cpu help`, `-d help`). */
+  | { readonly kind: 'print'; readonly text: string }
+  | { readonly kind: 'run'; readonly options: RunOptions };
+
+/** Default RAM size: 128 MiB, as QEMU's virt board. */
+export const DEFAULT_RAM_SIZE = 128 * 1024 * 1024;
+/** Largest RAM: 2 GiB fits between 0x80000000 and the end of the 32-bit address space. */
+export const MAX_RAM_SIZE = 2 * 1024 * 1024 * 1024;
+/** Most harts `-smp` accepts. */
+export const MAX_SMP = 8;
+/** Largest `-icount shift`, as QEMU's. */
+export const MAX_ICOUNT_SHIFT = 10;
+
+/** The `-d` items we implement, with QEMU's descriptions. */
+const LOG_ITEMS: ReadonlyArray<readonly [string, keyof TraceFlags, string]> = [
+  ['in_asm', 'inAsm', 'show target assembly code for each executed instruction'],
+  ['int', 'int', 'show interrupts/exceptions in short format'],
+  ['unimp', 'unimp', 'log unimplemented functionality'],
+  ['guest_errors', 'guestErrors', 'log when the guest OS does something invalid (eg accessing a\nnon-existent register)'],
+];
+
+interface OptionSpec {
+  readonly name: string;
+  readonly arg?: string;
+  readonly help: string;
+}
+
+/** Every option we implement, for `-h`. */
+const OPTIONS: readonly OptionSpec[] = [
+  { name: 'h', help: 'display this help and exit (also -help)' },
+  { name: 'version', help: 'display version information and exit' },
+  { name: 'machine', arg: '[type=]virt[,dumpdtb=FILE]', help: 'select the board (only virt); dumpdtb writes the device tree and exits (also -M)' },
+  { name: 'cpu', arg: 'rv32', help: 'select the CPU model (only rv32: RV32IMAC)' },
+  { name: 'm', arg: '[size=]SIZE', help: 'RAM size: a number of MiB, or with suffix K, M or G (default 128M, at most 2G)' },
+  { name: 'smp', arg: '[cpus=]N', help: `number of harts, 1..${MAX_SMP} (default 1)` },
+  { name: 'bios', arg: 'none|default|FILE', help: 'firmware: default is the built-in SBI, none runs -kernel directly in M-mode' },
+  { name: 'kernel', arg: 'FILE', help: 'kernel image (ELF or raw binary)' },
+  { name: 'initrd', arg: 'FILE', help: 'initial RAM disk' },
+  { name: 'append', arg: 'STRING', help: 'kernel command line' },
+  { name: 'dtb', arg: 'FILE', help: 'use FILE as the device tree blob instead of the generated one' },
+  { name: 'nographic', help: 'no graphical output; the serial port and monitor go to stdio (the default here)' },
+  { name: 'display', arg: 'none', help: 'no display (the only display type)' },
+  { name: 'serial', arg: 'stdio|mon:stdio|file:PATH|null', help: 'connect the UART (default mon:stdio; Ctrl-A h for keys)' },
+  { name: 'no-reboot', help: 'exit instead of rebooting when the guest resets' },
+  { name: 'name', arg: 'NAME', help: 'name the guest' },
+  { name: 'd', arg: 'ITEM1[,...]', help: `enable logging of items: ${LOG_ITEMS.map((i) => i[0]).join(', ')} (-d help lists them)` },
+  { name: 'D', arg: 'FILE', help: 'write -d logs to FILE instead of stderr' },
+  { name: 'icount', arg: '[shift=]N', help: `virtual time is 2^N ns per instruction, N in 0..${MAX_ICOUNT_SHIFT} (deterministic)` },
+];
+
+/** The text printed by `-version`. */
+export function versionText(): string {
+  return `${PROGRAM} version ${VERSION} (QEMU-compatible command line for qemu-system-riscv32)\n` +
+    'A RISC-V RV32IMAC virtual machine with deterministic record and replay\n';
+}
+
+/** The text printed by `-h`: one line per supported option. */
+export function helpText(): string {
+  const lines = [`usage: ${PROGRAM} [options]`, '', 'Options (also accepted with two dashes):'];
+  const left = OPTIONS.map((o) => `-${o.name}${o.arg === undefined ? '' : ' ' + o.arg}`);
+  const width = Math.max(...left.map((l) => l.length)) + 2;
+  OPTIONS.forEach((o, i) => lines.push(`${left[i].padEnd(width)}${o.help}`));
+  lines.push('', 'With mon:stdio (the default), press Ctrl-A h for the console escape keys.');
+  return lines.join('\n') + '\n';
+}
+
+function logHelpText(): string {
+  const lines = ['Log items (comma separated):'];
+  for (const [name, , help] of LOG_ITEMS) lines.push(`${name.padEnd(16)}${help}`);
+  return lines.join('\n') + '\n';
+}
+
+/** A parsed `key=value,...` list (QEMU's keyval syntax; `,,` is a literal comma). */
+interface KeyValue {
+  readonly key: string;
+  readonly value: string;
+}
+
+/**
+ * Splits QEMU's `a,b=c,d=e,,f` syntax. The first item may omit its key: it then gets
+ * `impliedKey`. Throws for an item without `=` elsewhere.
+ */
+export function parseKeyValues(text: string, impliedKey: string | undefined, option: string): KeyValue[] {
+  const items: string[] = [];
+  let cur = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === ',') {
+      if (text[i + 1] === ',') {
+        cur += ',';
+        i++;
+      } else {
+        items.push(cur);
+        cur = '';
+      }
+    } else {
+      cur += c;
+    }
+  }
+  items.push(cur);
+  const out: KeyValue[] = [];
+  items.forEach((item, idx) => {
+    const eq = item.indexOf('=');
+    if (eq < 0) {
+      if (idx === 0 && impliedKey !== undefined) out.push({ key: impliedKey, value: item });
+      else throw new CliError(`${option} ${text}: expected key=value, got '${item}'`);
+    } else {
+      out.push({ key: item.slice(0, eq), value: item.slice(eq + 1) });
+    }
+  });
+  return out;
+}
+
+const SIZE_SUFFIX: Readonly<Record<string, number>> = {
+  B: 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4,
+};
+
+/**
+ * Parses a QEMU size: a non-negative decimal number (fractions allowed with a suffix), with an
+ * optional suffix B, K, M, G or T (either case); a plain number counts `defaultUnit` bytes.
+ * Returns undefined when the text is not a size.
+ */
+export function parseSize(text: string, defaultUnit: number): number | undefined {
+  const m = /^([0-9]+(?:\.[0-9]+)?)([bBkKmMgGtT])?$/.exec(text);
+  if (m === null) return undefined;
+  const unit = m[2] === undefined ? defaultUnit : SIZE_SUFFIX[m[2].toUpperCase()];
+  const value = Number(m[1]) * unit;
+  if (!Number.isFinite(value)) return undefined;
+  return Math.floor(value);
+}
+
+function parseInteger(text: string): number | undefined {
+  return /^[0-9]{1,9}$/.test(text) ? Number(text) : undefined;
+}
+
+function parseMemory(text: string, option: string): number {
+  let sizeText: string | undefined;
+  for (const { key, value } of parseKeyValues(text, 'size', option)) {
+    if (key === 'size') sizeText = value;
+    else if (key === 'slots' || key === 'maxmem') throw new CliError(`${option} ${text}: '${key}' (memory hotplug) is not supported`);
+    else throw new CliError(`${option} ${text}: invalid parameter '${key}'`);
+  }
+  if (sizeText === undefined) throw new CliError(`${option} ${text}: missing 'size'`);
+  const size = parseSize(sizeText, 1024 * 1024);
+  if (size === undefined) {
+    throw new CliError(`${option} ${text}: Parameter 'size' expects a non-negative number with an optional suffix K, M or G`);
+  }
+  if (size === 0) throw new CliError(`${option} ${text}: RAM size must not be zero`);
+  if (size > MAX_RAM_SIZE) throw new CliError(`${option} ${text}: RAM size too large (at most 2G on riscv32 virt)`);
+  // QEMU rounds the RAM size up to 8 KiB.
+  return Math.ceil(size / 8192) * 8192;
+}
+
+function parseSmp(text: string, option: string): number {
+  let cpus: number | undefined;
+  for (const { key, value } of parseKeyValues(text, 'cpus', option)) {
+    if (key === 'cpus') {
+      cpus = parseInteger(value);
+      if (cpus === undefined) throw new CliError(`${option} ${text}: Parameter 'cpus' expects a number`);
+    } else if (['maxcpus', 'sockets', 'dies', 'clusters', 'cores', 'threads'].includes(key)) {
+      throw new CliError(`${option} ${text}: '${key}' is not supported (only the number of harts)`);
+    } else {
+      throw new CliError(`${option} ${text}: invalid parameter '${key}'`);
+    }
+  }
+  if (cpus === undefined) throw new CliError(`${option} ${text}: missing number of harts`);
+  if (cpus < 1 || cpus > MAX_SMP) throw new CliError(`${option} ${text}: number of harts must be 1..${MAX_SMP}`);
+  return cpus;
+}
+
+function parseSerial(text: string, option: string): SerialSpec {
+  if (text === 'stdio') return { kind: 'stdio' };
+  if (text === 'mon:stdio') return { kind: 'mon-stdio' };
+  if (text === 'null') return { kind: 'null' };
+  if (text.startsWith('file:')) {
+    const path = text.slice('file:'.length);
+    if (path === '') throw new CliError(`${option} ${text}: missing file name`);
+    return { kind: 'file', path };
+  }
+  throw new CliError(`${option} ${text}: '${text}' is not a supported char driver (stdio, mon:stdio, file:PATH, null)`);
+}
+
+function parseTrace(text: string, option: string, flags: Record<keyof TraceFlags, boolean>): boolean {
+  for (const item of text.split(',')) {
+    if (item === 'help') return true;
+    const found = LOG_ITEMS.find((i) => i[0] === item);
+    if (found === undefined) {
+      throw new CliError(`${option} ${text}: unknown log item '${item}' (supported: ${LOG_ITEMS.map((i) => i[0]).join(', ')})`);
+    }
+    flags[found[1]] = true;
+  }
+  return false;
+}
+
+function parseIcount(text: string, option: string): number {
+  let shift: number | undefined;
+  for (const { key, value } of parseKeyValues(text, 'shift', option)) {
+    if (key === 'shift') {
+      if (value === 'auto') throw new CliError(`${option} ${text}: shift=auto is not supported yet`);
+      shift = parseInteger(value);
+      if (shift === undefined || shift > MAX_ICOUNT_SHIFT) {
+        throw new CliError(`${option} ${text}: shift must be a number 0..${MAX_ICOUNT_SHIFT}`);
+      }
+    } else if (['align', 'sleep', 'rr', 'rrfile', 'rrsnapshot'].includes(key)) {
+      throw new CliError(`${option} ${text}: '${key}' is not supported yet`);
+    } else {
+      throw new CliError(`${option} ${text}: invalid parameter '${key}'`);
+    }
+  }
+  if (shift === undefined) throw new CliError(`${option} ${text}: missing shift`);
+  return shift;
+}
+
+/** Options that take an argument (canonical names). */
+const WITH_ARG = new Set(['machine', 'm', 'smp', 'cpu', 'bios', 'kernel', 'initrd', 'append', 'dtb', 'serial',
+  'display', 'name', 'd', 'D', 'icount']);
+/** Options without an argument. */
+const WITHOUT_ARG = new Set(['nographic', 'no-reboot', 'version', 'h']);
+const ALIASES: Readonly<Record<string, string>> = { M: 'machine', help: 'h' };
+
+/**
+ * Parses the arguments after the program name. Options are processed in order, as QEMU does:
+ * `-h` and `-version` take effect where they appear. Throws a `CliError` naming the option.
+ */
+export function parseCommandLine(argv: readonly string[]): CommandLine {
+  let dumpDtb: string | undefined;
+  let ramSize = DEFAULT_RAM_SIZE;
+  let smp = 1;
+  let bios: BiosSpec = { kind: 'default' };
+  let kernel: string | undefined;
+  let initrd: string | undefined;
+  let append: string | undefined;
+  let dtb: string | undefined;
+  let nographic = false;
+  let displayNone = false;
+  let serial: SerialSpec | undefined;
+  let noReboot = false;
+  let name: string | undefined;
+  const trace: Record<keyof TraceFlags, boolean> = { int: false, guestErrors: false, unimp: false, inAsm: false };
+  let logFile: string | undefined;
+  let icountShift: number | undefined;
+
+  for (let i = 0; i < argv.length; i++) {
+    const word = argv[i];
+    if (!word.startsWith('-') || word === '-' || word === '--') {
+      throw new CliError(`${word}: positional arguments (disk images) are not supported`);
+    }
+    const raw = word.startsWith('--') ? word.slice(2) : word.slice(1);
+    const opt = ALIASES[raw] ?? raw;
+    const shown = `-${raw}`;
+    let arg = '';
+    if (WITH_ARG.has(opt)) {
+      if (i + 1 >= argv.length) throw new CliError(`${shown}: requires an argument`);
+      arg = argv[++i];
+    } else if (!WITHOUT_ARG.has(opt)) {
+      throw new CliError(`${shown}: option not implemented`);
+    }
+    const where = `${shown} ${arg}`.trimEnd();
+    switch (opt) {
+      case 'h':
+        return { kind: 'print', text: helpText() };
+      case 'version':
+        return { kind: 'print', text: versionText() };
+      case 'machine':
+        if (arg === 'help' || arg === '?') {
+          return { kind: 'print', text: 'Supported machines are:\nvirt                 RISC-V VirtIO board\n' };
+        }
+        for (const { key, value } of parseKeyValues(arg, 'type', shown)) {
+          if (key === 'type') {
+            if (value !== 'virt') throw new CliError(`${where}: unsupported machine type '${value}' (only virt; -machine help)`);
+          } else if (key === 'dumpdtb') {
+            if (value === '') throw new CliError(`${where}: dumpdtb needs a file name`);
+            dumpDtb = value;
+          } else {
+            throw new CliError(`${where}: Property 'virt-machine.${key}' not found`);
+          }
+        }
+        break;
+      case 'm':
+        ramSize = parseMemory(arg, shown);
+        break;
+      case 'smp':
+        smp = parseSmp(arg, shown);
+        break;
+      case 'cpu':
+        if (arg === 'help' || arg === '?') return { kind: 'print', text: 'Available CPUs:\n  rv32\n' };
+        if (arg !== 'rv32') throw new CliError(`${where}: unable to find CPU model '${arg}' (only rv32)`);
+        break;
+      case 'bios':
+        bios = arg === 'none' ? { kind: 'none' } : arg === 'default' ? { kind: 'default' } : { kind: 'file', path: arg };
+        if (arg === '') throw new CliError(`${shown}: empty file name`);
+        break;
+      case 'kernel':
+      case 'initrd':
+      case 'dtb':
+      case 'D':
+        if (arg === '') throw new CliError(`${shown}: empty file name`);
+        if (opt === 'kernel') kernel = arg;
+        else if (opt === 'initrd') initrd = arg;
+        else if (opt === 'dtb') dtb = arg;
+        else logFile = arg;
+        break;
+      case 'append':
+        append = arg;
+        break;
+      case 'nographic':
+        nographic = true;
+        break;
+      case 'display':
+        if (arg !== 'none') throw new CliError(`${where}: display '${arg}' is not available (only none)`);
+        displayNone = true;
+        break;
+      case 'serial':
+        if (serial !== undefined) throw new CliError(`${where}: only one serial port is supported`);
+        serial = parseSerial(arg, shown);
+        break;
+      case 'no-reboot':
+        noReboot = true;
+        break;
+      case 'name':
+        for (const { key, value } of parseKeyValues(arg, 'guest', shown)) {
+          if (key === 'guest') name = value;
+          else throw new CliError(`${where}: '${key}' is not supported`);
+        }
+        break;
+      case 'd':
+        if (parseTrace(arg, shown, trace)) return { kind: 'print', text: logHelpText() };
+        break;
+      case 'icount':
+        icountShift = parseIcount(arg, shown);
+        break;
+      default:
+        throw new CliError(`${shown}: option not implemented`);
+    }
+  }
+
+  if (nographic && serial?.kind === 'stdio') {
+    throw new CliError('-serial stdio: cannot use stdio by multiple character devices (with -nographic use -serial mon:stdio)');
+  }
+  if (initrd !== undefined && kernel === undefined) throw new CliError('-initrd: requires -kernel');
+  if (append !== undefined && kernel === undefined) throw new CliError('-append: requires -kernel');
+
+  return {
+    kind: 'run',
+    options: {
+      dumpDtb, ramSize, smp, bios, kernel, initrd, append, dtb, nographic, displayNone, serial, noReboot, name,
+      trace: { ...trace }, logFile, icountShift,
+    },
+  };
+}

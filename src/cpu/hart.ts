@@ -1,0 +1,1225 @@
+/**
+ * One RV32IMAC hart with M/S/U modes, Sv32, PMP, Zicsr and Zifencei.
+ *
+ * Structure of the interpreter (`run`):
+ * - Architectural state (x registers, pc, privilege, CSRs, mip, reservation, counters) lives
+ *   in the state arena. `x` is a 33-word view: x[32] is a write sink that decoded `rd = x0`
+ *   points at, so no instruction needs an `rd !== 0` test.
+ * - Instructions are decoded once per physical RAM page into a `DecodedPage` (see decode.ts),
+ *   validated against `ram.pageGeneration`, so stores (which bump the generation) and fence.i
+ *   invalidate it. Fetch from outside RAM (the boot ROM) or across a page end is decoded each
+ *   time into a scratch slot.
+ * - The dispatch is one `switch` case per decoded op kind. That is the seam for a later block
+ *   translator: it would consume the same decoded tuples and emit one code fragment per op kind.
+ * - Three software TLBs (fetch, load, store), direct-mapped, 256 entries, map a virtual page to
+ *   the RAM offset of its physical page. They hold only RAM pages whose translation and PMP
+ *   outcome allow the access for the whole page. Everything else takes the slow path.
+ * - Traps are values in the hot loop: an op sets a local trap cause and the trap is entered
+ *   after the switch. Nothing in the loop throws or allocates.
+ */
+import type { AddressMap } from '../memory/address-map.js';
+import type { Ram } from '../memory/ram.js';
+import type { StateArena } from '../memory/state-arena.js';
+import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP, MIP_SSIP, MIP_STIP } from '../devices/irq.js';
+import type { CpuTracer, GuestTime, HartApi, HartOptions, MachineModeFirmware, PrivilegeMode } from './hart-api.js';
+import { PRIV_M, PRIV_S, PRIV_U } from './hart-api.js';
+import { DecodedPage, decodeInsn, Op, RD_SINK, SLOTS_PER_PAGE } from './decode.js';
+import { Pmp, PMP_R, PMP_W, PMP_X } from './pmp.js';
+import { disassemble } from './disasm.js';
+
+/* Exception causes. */
+export const CAUSE_MISALIGNED_FETCH = 0;
+export const CAUSE_FETCH_ACCESS = 1;
+export const CAUSE_ILLEGAL = 2;
+export const CAUSE_BREAKPOINT = 3;
+export const CAUSE_MISALIGNED_LOAD = 4;
+export const CAUSE_LOAD_ACCESS = 5;
+export const CAUSE_MISALIGNED_STORE = 6;
+export const CAUSE_STORE_ACCESS = 7;
+export const CAUSE_ECALL_U = 8;
+export const CAUSE_ECALL_S = 9;
+export const CAUSE_ECALL_M = 11;
+export const CAUSE_FETCH_PAGE = 12;
+export const CAUSE_LOAD_PAGE = 13;
+export const CAUSE_STORE_PAGE = 15;
+
+/* mstatus bits. */
+export const MSTATUS_SIE = 1 << 1;
+export const MSTATUS_MIE = 1 << 3;
+export const MSTATUS_SPIE = 1 << 5;
+export const MSTATUS_MPIE = 1 << 7;
+export const MSTATUS_SPP = 1 << 8;
+export const MSTATUS_MPP = 3 << 11;
+export const MSTATUS_MPRV = 1 << 17;
+export const MSTATUS_SUM = 1 << 18;
+export const MSTATUS_MXR = 1 << 19;
+export const MSTATUS_TVM = 1 << 20;
+export const MSTATUS_TW = 1 << 21;
+export const MSTATUS_TSR = 1 << 22;
+const MSTATUS_WMASK = MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP | MSTATUS_MPP |
+  MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR;
+const SSTATUS_MASK = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR;
+const TLB_AFFECTING = MSTATUS_MPRV | MSTATUS_MPP | MSTATUS_SUM | MSTATUS_MXR;
+
+/** misa: RV32 with A, C, I, M, S, U. */
+export const MISA_VALUE = 0x40141105;
+const DELEGABLE_INTS = MIP_SSIP | MIP_STIP | MIP_SEIP;
+const MIE_MASK = MIP_SSIP | MIP_MSIP | MIP_STIP | MIP_MTIP | MIP_SEIP | MIP_MEIP;
+/** Exceptions medeleg can delegate (all defined causes but ecall-from-M). */
+const DELEGABLE_EXCPS = 0xb3ff;
+/** Interrupt priority order: MEI, MSI, MTI, SEI, SSI, STI. */
+const IRQ_ORDER = [11, 3, 7, 9, 1, 5];
+
+/* CSR word offsets inside the hart's `csr` arena field. */
+const C_MSTATUS = 0;
+const C_MEDELEG = 1;
+const C_MIDELEG = 2;
+const C_MIE = 3;
+const C_MTVEC = 4;
+const C_MCOUNTEREN = 5;
+const C_MSCRATCH = 6;
+const C_MEPC = 7;
+const C_MCAUSE = 8;
+const C_MTVAL = 9;
+const C_STVEC = 10;
+const C_SCOUNTEREN = 11;
+const C_SSCRATCH = 12;
+const C_SEPC = 13;
+const C_SCAUSE = 14;
+const C_STVAL = 15;
+const C_SATP = 16;
+const C_MENVCFG = 17;
+const C_SENVCFG = 18;
+const C_MCOUNTINHIBIT = 19;
+const CSR_WORDS = 20;
+
+/* Words of the hart's `misc` arena field. */
+const M_PC = 0;
+const M_PRIV = 1;
+const M_MIP = 2;
+/** Signal word: bit 0 = re-check interrupts, bit 1 = exit request. */
+const M_SIGNAL = 3;
+const M_WFI = 4;
+const M_RES_VALID = 5;
+const M_RES_ADDR = 6;
+const M_RES_VALUE = 7;
+const MISC_WORDS = 8;
+const SIG_IRQ = 1;
+const SIG_EXIT = 2;
+
+const ACC_FETCH = 0;
+const ACC_LOAD = 1;
+const ACC_STORE = 2;
+
+const TLB_SIZE = 256;
+const TLB_MASK = TLB_SIZE - 1;
+
+const PTE_V = 1;
+const PTE_R = 2;
+const PTE_W = 4;
+const PTE_X = 8;
+const PTE_U = 16;
+const PTE_A = 64;
+const PTE_D = 128;
+
+const TWO32 = 4294967296;
+
+/** High 32 bits of the unsigned 64-bit product. */
+function mulhu(a: number, b: number): number {
+  const al = a & 0xffff;
+  const ah = a >>> 16;
+  const bl = b & 0xffff;
+  const bh = b >>> 16;
+  const ll = al * bl;
+  const lh = al * bh;
+  const hl = ah * bl;
+  const mid = (ll >>> 16) + (lh & 0xffff) + (hl & 0xffff);
+  return (ah * bh + (lh >>> 16) + (hl >>> 16) + (mid >>> 16)) | 0;
+}
+
+/** RV32IMAC hart. See the file comment for the interpreter's structure. */
+export class Hart implements HartApi {
+  readonly hartId: number;
+  private readonly ram: Ram;
+  private readonly bus: AddressMap;
+  private readonly time: GuestTime;
+  private readonly firmware: MachineModeFirmware | undefined;
+  private readonly trace: CpuTracer | undefined;
+  private readonly traceInsn: boolean;
+  private readonly x: Int32Array;
+  private readonly csr: Int32Array;
+  private readonly misc: Int32Array;
+  /** mcycle (2 words) then minstret (2 words), committed at the end of each run. */
+  private readonly counters: Uint32Array;
+  private readonly pmp: Pmp;
+
+  private readonly xTag = new Int32Array(TLB_SIZE).fill(-1);
+  private readonly xOff = new Int32Array(TLB_SIZE);
+  private readonly rTag = new Int32Array(TLB_SIZE).fill(-1);
+  private readonly rOff = new Int32Array(TLB_SIZE);
+  private readonly wTag = new Int32Array(TLB_SIZE).fill(-1);
+  private readonly wOff = new Int32Array(TLB_SIZE);
+  private pages: (DecodedPage | undefined)[];
+  private readonly scratch = new DecodedPage();
+
+  /** Pending fault of the last slow-path access (-1: none) and its tval. */
+  private fc = -1;
+  private ft = 0;
+  /** Page selected by the last `setupFetch`. */
+  private fDp: DecodedPage;
+  private fPage = 0;
+  private curSteps = 0;
+  private curTraps = 0;
+  private running = false;
+  /** Bumped whenever cached fetch state must be dropped (TLB flush, fence.i). */
+  private fetchEpoch = 0;
+
+  constructor(options: HartOptions) {
+    this.hartId = options.hartId;
+    this.ram = options.ram;
+    this.bus = options.bus;
+    this.time = options.time;
+    this.firmware = options.firmware;
+    this.trace = options.trace;
+    this.traceInsn = options.trace?.instruction !== undefined;
+    const arena: StateArena = options.arena;
+    const owner = `hart${options.hartId}`;
+    const xw = arena.allocate(owner, 'x', 32);
+    const sink = arena.allocate(owner, 'xsink', 1);
+    if (sink !== xw + 32) throw new Error('x register sink not contiguous');
+    this.x = arena.i32.subarray(xw, xw + 33);
+    const cw = arena.allocate(owner, 'csr', CSR_WORDS);
+    this.csr = arena.i32.subarray(cw, cw + CSR_WORDS);
+    const mw = arena.allocate(owner, 'misc', MISC_WORDS);
+    this.misc = arena.i32.subarray(mw, mw + MISC_WORDS);
+    const kw = arena.allocate(owner, 'counters', 4);
+    this.counters = arena.u32.subarray(kw, kw + 4);
+    this.pmp = new Pmp(arena, owner);
+    this.pages = new Array<DecodedPage | undefined>(this.ram.size >>> 12).fill(undefined);
+    this.fDp = this.scratch;
+  }
+
+  // ---------------------------------------------------------------- public API
+
+  get runSteps(): number {
+    return this.curSteps;
+  }
+
+  get privilege(): PrivilegeMode {
+    return this.misc[M_PRIV]! as PrivilegeMode;
+  }
+
+  get waitingForInterrupt(): boolean {
+    return this.misc[M_WFI] !== 0;
+  }
+
+  reset(pc: number): void {
+    this.x.fill(0);
+    this.csr.fill(0);
+    this.misc.fill(0);
+    this.counters.fill(0);
+    this.misc[M_PC] = pc | 0;
+    this.misc[M_PRIV] = PRIV_M;
+    this.pmp.reset();
+    this.pages.fill(undefined);
+    this.flushTlb();
+  }
+
+  /**
+   * The pc. Inside `firmware.handleTrap` this is the trap's epc: the trapping instruction for
+   * exceptions (an ecall's own address), the next instruction to execute for interrupts.
+   * While `run` executes, it is only up to date inside handleTrap.
+   */
+  getPc(): number {
+    return this.misc[M_PC]! | 0;
+  }
+
+  setPc(pc: number): void {
+    this.misc[M_PC] = pc & ~1;
+  }
+
+  getReg(index: number): number {
+    return index === 0 ? 0 : this.x[index & 31]! | 0;
+  }
+
+  setReg(index: number, value: number): void {
+    if (index !== 0) this.x[index & 31] = value | 0;
+  }
+
+  setPrivilege(mode: PrivilegeMode): void {
+    if (this.misc[M_PRIV] !== mode) {
+      this.misc[M_PRIV] = mode;
+      this.flushTlb();
+    }
+    Atomics.or(this.misc, M_SIGNAL, SIG_IRQ);
+  }
+
+  csrRead(csr: number): number {
+    return this.readCsr(csr & 0xfff) | 0;
+  }
+
+  csrWrite(csr: number, value: number): void {
+    this.writeCsr(csr & 0xfff, value | 0);
+  }
+
+  setInterruptPending(mask: number, level: boolean): void {
+    if (level) Atomics.or(this.misc, M_MIP, mask);
+    else Atomics.and(this.misc, M_MIP, ~mask);
+    Atomics.or(this.misc, M_SIGNAL, SIG_IRQ);
+  }
+
+  requestExit(): void {
+    Atomics.or(this.misc, M_SIGNAL, SIG_EXIT);
+  }
+
+  flushTlb(): void {
+    this.xTag.fill(-1);
+    this.rTag.fill(-1);
+    this.wTag.fill(-1);
+    this.fetchEpoch++;
+    Atomics.or(this.misc, M_SIGNAL, SIG_IRQ);
+  }
+
+  // ---------------------------------------------------------------- interpreter
+
+  run(maxSteps: number): number {
+    const misc = this.misc;
+    Atomics.and(misc, M_SIGNAL, ~SIG_EXIT);
+    if (misc[M_WFI] !== 0) {
+      if ((Atomics.load(misc, M_MIP) & this.csr[C_MIE]!) === 0) return 0;
+      misc[M_WFI] = 0;
+    }
+    this.curSteps = 0;
+    this.curTraps = 0;
+    this.running = true;
+    misc[M_SIGNAL] |= SIG_IRQ;
+    const steps = this.loop(maxSteps);
+    this.running = false;
+    this.commitCounters(steps, steps - this.curTraps);
+    this.curSteps = 0;
+    this.curTraps = 0;
+    return steps;
+  }
+
+  /**
+   * The interpreter loop. Every exit goes through the block at the top of the loop (which
+   * stores the pc), so the code after the loop needs no type feedback and the optimized
+   * loop is not deoptimized at each return.
+   */
+  private loop(maxSteps: number): number {
+    const misc = this.misc;
+    const x = this.x;
+    const ram = this.ram;
+    const u8 = ram.u8;
+    const u16 = ram.u16;
+    const i32 = ram.i32;
+    const gen = ram.pageGeneration;
+    const dirty = ram.dirty;
+    const rTag = this.rTag;
+    const rOff = this.rOff;
+    const wTag = this.wTag;
+    const wOff = this.wOff;
+    let pc = misc[M_PC]! | 0;
+    let steps = 0;
+    let fetchBase = -1;
+    let epoch = this.fetchEpoch;
+    let dp = this.scratch;
+    let dpPage = 0;
+    let tc = -1;
+    let tv = 0;
+
+    outer: for (;;) {
+      if (steps >= maxSteps || misc[M_SIGNAL] !== 0) {
+        misc[M_PC] = pc;
+        if (steps >= maxSteps) break;
+        const sig = Atomics.exchange(misc, M_SIGNAL, 0);
+        if (sig & SIG_EXIT) break;
+        if (epoch !== this.fetchEpoch) {
+          epoch = this.fetchEpoch;
+          fetchBase = -1;
+        }
+        this.curSteps = steps;
+        if (this.pollInterrupt()) {
+          pc = misc[M_PC]! | 0;
+          fetchBase = -1;
+        }
+      }
+      let slot: number;
+      if ((pc & -4096) === fetchBase) {
+        slot = (pc & 4095) >>> 1;
+      } else {
+        this.curSteps = steps;
+        const k = this.setupFetch(pc);
+        epoch = this.fetchEpoch;
+        if (k === 1) {
+          dp = this.fDp;
+          dpPage = this.fPage;
+          fetchBase = pc & -4096;
+          slot = (pc & 4095) >>> 1;
+        } else if (k === 0) {
+          dp = this.scratch;
+          fetchBase = -1;
+          slot = 0;
+        } else {
+          steps++;
+          this.curTraps++;
+          pc = this.enterTrap(this.fc, this.ft, pc, false);
+          this.fc = -1;
+          fetchBase = -1;
+          continue;
+        }
+      }
+      let op = dp.op[slot]!;
+      if (op <= Op.CROSS) {
+        if (op === Op.NONE) {
+          const off = dpPage * 4096 + slot * 2;
+          const lo = u16[off >>> 1]!;
+          if ((lo & 3) !== 3) decodeInsn(lo, dp, slot);
+          else if (slot === SLOTS_PER_PAGE - 1) dp.op[slot] = Op.CROSS;
+          else decodeInsn(lo | (u16[(off >>> 1) + 1]! << 16), dp, slot);
+          op = dp.op[slot]!;
+        }
+        if (op === Op.CROSS) {
+          this.curSteps = steps;
+          if (!this.fetchUncached(pc)) {
+            steps++;
+            this.curTraps++;
+            pc = this.enterTrap(this.fc, this.ft, pc, false);
+            this.fc = -1;
+            fetchBase = -1;
+            continue;
+          }
+          dp = this.scratch;
+          fetchBase = -1;
+          slot = 0;
+          op = dp.op[0]!;
+        }
+      }
+      const info = dp.info[slot]!;
+      const rd = info & 0xff;
+      const rs1 = (info >>> 8) & 0xff;
+      const rs2 = (info >>> 16) & 0xff;
+      const imm = dp.imm[slot]!;
+      let npc = (pc + (info >>> 24)) | 0;
+
+      switch (op) {
+        case Op.ADDI: x[rd] = (x[rs1]! + imm) | 0; break;
+        case Op.LUI: x[rd] = imm; break;
+        case Op.AUIPC: x[rd] = (pc + imm) | 0; break;
+        case Op.JAL: x[rd] = npc; npc = (pc + imm) | 0; break;
+        case Op.JALR: { const t = ((x[rs1]! + imm) | 0) & ~1; x[rd] = npc; npc = t; break; }
+        case Op.BEQ: if (x[rs1] === x[rs2]) npc = (pc + imm) | 0; break;
+        case Op.BNE: if (x[rs1] !== x[rs2]) npc = (pc + imm) | 0; break;
+        case Op.BLT: if (x[rs1]! < x[rs2]!) npc = (pc + imm) | 0; break;
+        case Op.BGE: if (x[rs1]! >= x[rs2]!) npc = (pc + imm) | 0; break;
+        case Op.BLTU: if ((x[rs1]! >>> 0) < (x[rs2]! >>> 0)) npc = (pc + imm) | 0; break;
+        case Op.BGEU: if ((x[rs1]! >>> 0) >= (x[rs2]! >>> 0)) npc = (pc + imm) | 0; break;
+        case Op.LB: case Op.LBU: {
+          const va = (x[rs1]! + imm) | 0;
+          const vpn = va >>> 12;
+          const ti = vpn & TLB_MASK;
+          let v: number;
+          if (rTag[ti] === vpn) v = u8[rOff[ti]! + (va & 4095)]!;
+          else {
+            this.curSteps = steps;
+            v = this.loadSlow(va, 1);
+            if (this.fc >= 0) { tc = this.fc; tv = this.ft; this.fc = -1; break; }
+          }
+          x[rd] = op === Op.LB ? (v << 24) >> 24 : v;
+          break;
+        }
+        case Op.LH: case Op.LHU: {
+          const va = (x[rs1]! + imm) | 0;
+          const vpn = va >>> 12;
+          const ti = vpn & TLB_MASK;
+          let v: number;
+          if (rTag[ti] === vpn && (va & 1) === 0) v = u16[(rOff[ti]! + (va & 4095)) >>> 1]!;
+          else {
+            this.curSteps = steps;
+            v = this.loadSlow(va, 2);
+            if (this.fc >= 0) { tc = this.fc; tv = this.ft; this.fc = -1; break; }
+          }
+          x[rd] = op === Op.LH ? (v << 16) >> 16 : v;
+          break;
+        }
+        case Op.LW: {
+          const va = (x[rs1]! + imm) | 0;
+          const vpn = va >>> 12;
+          const ti = vpn & TLB_MASK;
+          if (rTag[ti] === vpn && (va & 3) === 0) x[rd] = i32[(rOff[ti]! + (va & 4095)) >>> 2]!;
+          else {
+            this.curSteps = steps;
+            const v = this.loadSlow(va, 4);
+            if (this.fc >= 0) { tc = this.fc; tv = this.ft; this.fc = -1; break; }
+            x[rd] = v;
+          }
+          break;
+        }
+        case Op.SB: {
+          const va = (x[rs1]! + imm) | 0;
+          const vpn = va >>> 12;
+          const ti = vpn & TLB_MASK;
+          if (wTag[ti] === vpn) {
+            const o = wOff[ti]! + (va & 4095);
+            u8[o] = x[rs2]!;
+            const pg = o >>> 12;
+            gen[pg] = (gen[pg]! + 1) | 0;
+            dirty[pg] = 1;
+            if (pg === dpPage) fetchBase = -1;
+          } else {
+            this.curSteps = steps;
+            this.storeSlow(va, 1, x[rs2]!);
+            fetchBase = -1;
+            if (this.fc >= 0) { tc = this.fc; tv = this.ft; this.fc = -1; }
+          }
+          break;
+        }
+        case Op.SH: {
+          const va = (x[rs1]! + imm) | 0;
+          const vpn = va >>> 12;
+          const ti = vpn & TLB_MASK;
+          if (wTag[ti] === vpn && (va & 1) === 0) {
+            const o = wOff[ti]! + (va & 4095);
+            u16[o >>> 1] = x[rs2]!;
+            const pg = o >>> 12;
+            gen[pg] = (gen[pg]! + 1) | 0;
+            dirty[pg] = 1;
+            if (pg === dpPage) fetchBase = -1;
+          } else {
+            this.curSteps = steps;
+            this.storeSlow(va, 2, x[rs2]!);
+            fetchBase = -1;
+            if (this.fc >= 0) { tc = this.fc; tv = this.ft; this.fc = -1; }
+          }
+          break;
+        }
+        case Op.SW: {
+          const va = (x[rs1]! + imm) | 0;
+          const vpn = va >>> 12;
+          const ti = vpn & TLB_MASK;
+          if (wTag[ti] === vpn && (va & 3) === 0) {
+            const o = wOff[ti]! + (va & 4095);
+            i32[o >>> 2] = x[rs2]!;
+            const pg = o >>> 12;
+            gen[pg] = (gen[pg]! + 1) | 0;
+            dirty[pg] = 1;
+            if (pg === dpPage) fetchBase = -1;
+          } else {
+            this.curSteps = steps;
+            this.storeSlow(va, 4, x[rs2]!);
+            fetchBase = -1;
+            if (this.fc >= 0) { tc = this.fc; tv = this.ft; this.fc = -1; }
+          }
+          break;
+        }
+        case Op.SLTI: x[rd] = x[rs1]! < imm ? 1 : 0; break;
+        case Op.SLTIU: x[rd] = (x[rs1]! >>> 0) < (imm >>> 0) ? 1 : 0; break;
+        case Op.XORI: x[rd] = x[rs1]! ^ imm; break;
+        case Op.ORI: x[rd] = x[rs1]! | imm; break;
+        case Op.ANDI: x[rd] = x[rs1]! & imm; break;
+        case Op.SLLI: x[rd] = x[rs1]! << imm; break;
+        case Op.SRLI: x[rd] = (x[rs1]! >>> imm) | 0; break;
+        case Op.SRAI: x[rd] = x[rs1]! >> imm; break;
+        case Op.ADD: x[rd] = (x[rs1]! + x[rs2]!) | 0; break;
+        case Op.SUB: x[rd] = (x[rs1]! - x[rs2]!) | 0; break;
+        case Op.SLL: x[rd] = x[rs1]! << (x[rs2]! & 31); break;
+        case Op.SLT: x[rd] = x[rs1]! < x[rs2]! ? 1 : 0; break;
+        case Op.SLTU: x[rd] = (x[rs1]! >>> 0) < (x[rs2]! >>> 0) ? 1 : 0; break;
+        case Op.XOR: x[rd] = x[rs1]! ^ x[rs2]!; break;
+        case Op.SRL: x[rd] = (x[rs1]! >>> (x[rs2]! & 31)) | 0; break;
+        case Op.SRA: x[rd] = x[rs1]! >> (x[rs2]! & 31); break;
+        case Op.OR: x[rd] = x[rs1]! | x[rs2]!; break;
+        case Op.AND: x[rd] = x[rs1]! & x[rs2]!; break;
+        case Op.MUL: x[rd] = Math.imul(x[rs1]!, x[rs2]!); break;
+        case Op.MULH: {
+          const a = x[rs1]!;
+          const b = x[rs2]!;
+          x[rd] = (mulhu(a, b) - (a < 0 ? b : 0) - (b < 0 ? a : 0)) | 0;
+          break;
+        }
+        case Op.MULHSU: { const a = x[rs1]!; const b = x[rs2]!; x[rd] = (mulhu(a, b) - (a < 0 ? b : 0)) | 0; break; }
+        case Op.MULHU: x[rd] = mulhu(x[rs1]!, x[rs2]!); break;
+        case Op.DIV: {
+          const a = x[rs1]!;
+          const b = x[rs2]!;
+          x[rd] = b === 0 ? -1 : (a === -2147483648 && b === -1) ? a : (a / b) | 0;
+          break;
+        }
+        case Op.DIVU: { const b = x[rs2]! >>> 0; x[rd] = b === 0 ? -1 : ((x[rs1]! >>> 0) / b) >>> 0; break; }
+        case Op.REM: {
+          const a = x[rs1]!;
+          const b = x[rs2]!;
+          x[rd] = b === 0 ? a : (a === -2147483648 && b === -1) ? 0 : a % b;
+          break;
+        }
+        case Op.REMU: { const b = x[rs2]! >>> 0; x[rd] = b === 0 ? x[rs1]! : (x[rs1]! >>> 0) % b; break; }
+        case Op.FENCE: break;
+        case Op.ILLEGAL:
+          tc = CAUSE_ILLEGAL;
+          tv = imm;
+          this.trace?.unimplemented?.(this.hartId, pc, `illegal instruction 0x${(imm >>> 0).toString(16)}`);
+          break;
+        default: {
+          // Everything else is a slow op: system instructions, CSRs, atomics.
+          this.curSteps = steps;
+          misc[M_PC] = pc;
+          const r = this.slowOp(op, rd, rs1, rs2, imm, pc, npc);
+          fetchBase = -1;
+          if (r === SLOW_TRAP) { tc = this.fc; tv = this.ft; this.fc = -1; break; }
+          npc = misc[M_PC]! | 0;
+          if (r === SLOW_WFI) {
+            steps++;
+            pc = npc;
+            break outer;
+          }
+        }
+      }
+      steps++;
+      if (tc >= 0) {
+        this.curSteps = steps;
+        this.curTraps++;
+        pc = this.enterTrap(tc, tv, pc, false);
+        tc = -1;
+        fetchBase = -1;
+      } else {
+        pc = npc;
+      }
+    }
+    return steps;
+  }
+
+  // ---------------------------------------------------------------- fetch
+
+  /** Prepares fetching at `pc`: 1 = cached page in fDp/fPage, 0 = decoded into scratch slot 0, -1 = fault in fc/ft. */
+  private setupFetch(pc: number): number {
+    if (this.traceInsn) return this.fetchUncached(pc) ? 0 : -1;
+    const vpn = pc >>> 12;
+    const ti = vpn & TLB_MASK;
+    if (this.xTag[ti] !== vpn) {
+      const pa = this.translate(pc, ACC_FETCH, 2);
+      if (pa < 0) return -1;
+      if (this.xTag[ti] !== vpn) return this.fetchUncached(pc) ? 0 : -1;
+    }
+    const page = this.xOff[ti]! >>> 12;
+    let dp = this.pages[page];
+    if (dp === undefined) {
+      dp = new DecodedPage();
+      this.pages[page] = dp;
+    }
+    const g = this.ram.pageGeneration[page]!;
+    if (dp.gen !== g) {
+      dp.op.fill(0);
+      dp.gen = g;
+    }
+    this.fDp = dp;
+    this.fPage = page;
+    return 1;
+  }
+
+  /** Reads a 16-bit parcel for instruction fetch; -1 on fault (fc/ft set, tval = pc of the instruction). */
+  private fetchParcel(va: number, insnPc: number): number {
+    const pa = this.translate(va, ACC_FETCH, 2);
+    if (pa < 0) return -1;
+    if (this.ram.contains(pa, 2)) return this.ram.u16[(pa - this.ram.base) >>> 1]!;
+    const v = pa >= TWO32 ? 0 : this.bus.read(pa, 2);
+    if (pa >= TWO32 || this.bus.fault) {
+      this.fc = CAUSE_FETCH_ACCESS;
+      this.ft = insnPc;
+      return -1;
+    }
+    return v & 0xffff;
+  }
+
+  /** Reads the raw instruction at `pc` (through translation, no caching); -1 on fault. */
+  private readInsn(pc: number): number {
+    const lo = this.fetchParcel(pc, pc);
+    if (lo < 0) return -1;
+    if ((lo & 3) !== 3) return lo;
+    const hi = this.fetchParcel((pc + 2) | 0, pc);
+    if (hi < 0) return -1;
+    return (lo | (hi << 16)) >>> 0;
+  }
+
+  /** Fetches and decodes the instruction at `pc` into scratch slot 0. False on fault. */
+  private fetchUncached(pc: number): boolean {
+    const insn = this.readInsn(pc);
+    if (insn < 0) return false;
+    decodeInsn(insn, this.scratch, 0);
+    this.trace?.instruction?.(this.hartId, pc >>> 0, insn, disassemble(insn, pc));
+    return true;
+  }
+
+  // ---------------------------------------------------------------- memory
+
+  /** Effective privilege for data accesses (MPRV). */
+  private dataMode(): number {
+    const priv = this.misc[M_PRIV]!;
+    const ms = this.csr[C_MSTATUS]!;
+    return priv === PRIV_M && (ms & MSTATUS_MPRV) ? (ms & MSTATUS_MPP) >>> 11 : priv;
+  }
+
+  /**
+   * Translates `va` for an access of `size` bytes and checks PMP. Returns the physical
+   * address (a number, possibly >= 2^32) or -1 with fc/ft set. Fills the matching TLB when the
+   * whole page is RAM with one allowed PMP outcome.
+   */
+  private translate(va: number, acc: number, size: number): number {
+    const mode = acc === ACC_FETCH ? this.misc[M_PRIV]! : this.dataMode();
+    let pa: number;
+    if (mode === PRIV_M || this.csr[C_SATP]! >= 0) pa = va >>> 0;
+    else {
+      pa = this.walk(va, acc, mode);
+      if (pa < 0) return -1;
+    }
+    const perm = acc === ACC_FETCH ? PMP_X : acc === ACC_LOAD ? PMP_R : PMP_W;
+    if (!this.pmp.check(pa, size, perm, mode)) {
+      this.fc = acc === ACC_FETCH ? CAUSE_FETCH_ACCESS : acc === ACC_LOAD ? CAUSE_LOAD_ACCESS : CAUSE_STORE_ACCESS;
+      this.ft = va;
+      return -1;
+    }
+    const page = pa - (pa % 4096);
+    if (this.ram.contains(page, 4096) && this.pmp.pageAllowed(page, perm, mode)) {
+      const vpn = va >>> 12;
+      const ti = vpn & TLB_MASK;
+      const off = page - this.ram.base;
+      if (acc === ACC_FETCH) { this.xTag[ti] = vpn; this.xOff[ti] = off; }
+      else if (acc === ACC_LOAD) { this.rTag[ti] = vpn; this.rOff[ti] = off; }
+      else { this.wTag[ti] = vpn; this.wOff[ti] = off; }
+    }
+    return pa;
+  }
+
+  /** Sv32 page-table walk as QEMU 7.2 does it (sets A, and D on stores, in memory). */
+  private walk(va: number, acc: number, mode: number): number {
+    const ram = this.ram;
+    const ms = this.csr[C_MSTATUS]!;
+    let base = (this.csr[C_SATP]! & 0x3fffff) * 4096;
+    const pageFault = acc === ACC_FETCH ? CAUSE_FETCH_PAGE : acc === ACC_LOAD ? CAUSE_LOAD_PAGE : CAUSE_STORE_PAGE;
+    for (let level = 1; level >= 0; level--) {
+      const idx = level === 1 ? va >>> 22 : (va >>> 12) & 0x3ff;
+      const pteAddr = base + idx * 4;
+      if (!ram.contains(pteAddr, 4) || !this.pmp.check(pteAddr, 4, PMP_R, PRIV_S)) {
+        this.fc = acc === ACC_FETCH ? CAUSE_FETCH_ACCESS : acc === ACC_LOAD ? CAUSE_LOAD_ACCESS : CAUSE_STORE_ACCESS;
+        this.ft = va;
+        return -1;
+      }
+      const pteOff = pteAddr - ram.base;
+      const pte = ram.i32[pteOff >>> 2]!;
+      this.fc = pageFault;
+      this.ft = va;
+      if ((pte & PTE_V) === 0) return -1;
+      if ((pte & (PTE_R | PTE_W | PTE_X)) === 0) {
+        base = (pte >>> 10) * 4096;
+        continue;
+      }
+      if ((pte & (PTE_R | PTE_W)) === PTE_W) return -1;
+      if (pte & PTE_U) {
+        if (mode === PRIV_S && (acc === ACC_FETCH || (ms & MSTATUS_SUM) === 0)) return -1;
+      } else if (mode !== PRIV_S) return -1;
+      if (level === 1 && ((pte >>> 10) & 0x3ff) !== 0) return -1;
+      if (acc === ACC_FETCH) {
+        if ((pte & PTE_X) === 0) return -1;
+      } else if (acc === ACC_LOAD) {
+        if ((pte & PTE_R) === 0 && !((pte & PTE_X) && (ms & MSTATUS_MXR))) return -1;
+      } else if ((pte & PTE_W) === 0) return -1;
+      const npte = pte | PTE_A | (acc === ACC_STORE ? PTE_D : 0);
+      if (npte !== pte) {
+        ram.i32[pteOff >>> 2] = npte;
+        ram.markWritten(pteOff);
+      }
+      this.fc = -1;
+      return level === 1 ? (pte >>> 20) * 4194304 + (va & 0x3fffff) : (pte >>> 10) * 4096 + (va & 0xfff);
+    }
+    return -1;
+  }
+
+  /** Load of `size` bytes (zero-extended result) through translation, RAM or MMIO; fc set on fault. */
+  private loadSlow(va: number, size: 1 | 2 | 4): number {
+    if (va & (size - 1)) {
+      // Misaligned scalar loads are performed bytewise (QEMU does not trap them).
+      let v = 0;
+      for (let i = 0; i < size; i++) {
+        const b = this.loadSlow((va + i) | 0, 1);
+        if (this.fc >= 0) return 0;
+        v |= b << (8 * i);
+      }
+      return size === 4 ? v | 0 : v;
+    }
+    const pa = this.translate(va, ACC_LOAD, size);
+    if (pa < 0) return 0;
+    return this.loadPhys(pa, size, va);
+  }
+
+  private loadPhys(pa: number, size: 1 | 2 | 4, va: number): number {
+    const ram = this.ram;
+    if (ram.contains(pa, size)) {
+      const off = pa - ram.base;
+      return size === 1 ? ram.u8[off]! : size === 2 ? ram.u16[off >>> 1]! : ram.i32[off >>> 2]!;
+    }
+    const v = pa >= TWO32 ? 0 : this.bus.read(pa, size);
+    if (pa >= TWO32 || this.bus.fault) {
+      this.fc = CAUSE_LOAD_ACCESS;
+      this.ft = va;
+      return 0;
+    }
+    return size === 4 ? v | 0 : v;
+  }
+
+  /** Store of the low `size` bytes of `value`; fc set on fault. */
+  private storeSlow(va: number, size: 1 | 2 | 4, value: number): void {
+    if (va & (size - 1)) {
+      for (let i = 0; i < size; i++) {
+        const pa = this.translate((va + i) | 0, ACC_STORE, 1);
+        if (pa < 0) return;
+      }
+      for (let i = 0; i < size; i++) {
+        this.storeSlow((va + i) | 0, 1, value >>> (8 * i));
+        if (this.fc >= 0) return;
+      }
+      return;
+    }
+    const pa = this.translate(va, ACC_STORE, size);
+    if (pa < 0) return;
+    this.storePhys(pa, size, value, va);
+  }
+
+  private storePhys(pa: number, size: 1 | 2 | 4, value: number, va: number): void {
+    const ram = this.ram;
+    if (ram.contains(pa, size)) {
+      const off = pa - ram.base;
+      if (size === 1) ram.u8[off] = value;
+      else if (size === 2) ram.u16[off >>> 1] = value;
+      else ram.i32[off >>> 2] = value;
+      ram.markWritten(off);
+      return;
+    }
+    if (pa < TWO32) this.bus.write(pa, size, size === 4 ? value >>> 0 : value & ((1 << (8 * size)) - 1));
+    if (pa >= TWO32 || this.bus.fault) {
+      this.fc = CAUSE_STORE_ACCESS;
+      this.ft = va;
+    }
+  }
+
+  // ---------------------------------------------------------------- slow ops
+
+  /**
+   * Executes a system/CSR/atomic op. Reads and writes the pc through misc[M_PC] (which holds
+   * `npc` on return). Returns SLOW_OK, SLOW_TRAP (fc/ft set) or SLOW_WFI.
+   */
+  private slowOp(op: number, rd: number, rs1: number, rs2: number, imm: number, pc: number, npc: number): number {
+    const misc = this.misc;
+    const x = this.x;
+    const priv = misc[M_PRIV]!;
+    const ms = this.csr[C_MSTATUS]!;
+    misc[M_PC] = npc;
+    switch (op) {
+      case Op.CSRRW: case Op.CSRRS: case Op.CSRRC:
+      case Op.CSRRWI: case Op.CSRRSI: case Op.CSRRCI: {
+        const src = op >= Op.CSRRWI ? rs1 : x[rs1]!;
+        const kind = op >= Op.CSRRWI ? op - 3 : op;
+        const writes = kind === Op.CSRRW || rs1 !== 0;
+        const reads = kind !== Op.CSRRW || rd !== RD_SINK;
+        if (!this.csrAllowed(imm, writes, priv, ms)) return this.illegal(pc);
+        let old = 0;
+        if (reads || kind !== Op.CSRRW) {
+          old = this.readCsr(imm);
+          if (this.fc >= 0) { this.fc = -1; return this.illegalCsr(pc, imm); }
+        }
+        if (writes) {
+          const v = kind === Op.CSRRW ? src : kind === Op.CSRRS ? old | src : old & ~src;
+          this.writeCsr(imm, v);
+          if (this.fc >= 0) { this.fc = -1; return this.illegalCsr(pc, imm); }
+        }
+        x[rd] = old;
+        Atomics.or(misc, M_SIGNAL, SIG_IRQ);
+        return SLOW_OK;
+      }
+      case Op.ECALL:
+        this.fc = priv === PRIV_U ? CAUSE_ECALL_U : priv === PRIV_S ? CAUSE_ECALL_S : CAUSE_ECALL_M;
+        this.ft = 0;
+        return SLOW_TRAP;
+      case Op.EBREAK:
+        this.fc = CAUSE_BREAKPOINT;
+        this.ft = 0;
+        return SLOW_TRAP;
+      case Op.MRET: {
+        if (priv !== PRIV_M) return this.illegal(pc);
+        const mpp = (ms & MSTATUS_MPP) >>> 11;
+        let n = ms & ~(MSTATUS_MIE | MSTATUS_MPP);
+        if (ms & MSTATUS_MPIE) n |= MSTATUS_MIE;
+        n |= MSTATUS_MPIE;
+        if (mpp !== PRIV_M) n &= ~MSTATUS_MPRV;
+        this.csr[C_MSTATUS] = n;
+        misc[M_PRIV] = mpp;
+        misc[M_PC] = this.csr[C_MEPC]!;
+        this.flushTlb();
+        Atomics.or(misc, M_SIGNAL, SIG_IRQ);
+        return SLOW_OK;
+      }
+      case Op.SRET: {
+        if (priv === PRIV_U || (priv === PRIV_S && (ms & MSTATUS_TSR))) return this.illegal(pc);
+        const spp = (ms & MSTATUS_SPP) ? PRIV_S : PRIV_U;
+        let n = ms & ~(MSTATUS_SIE | MSTATUS_SPP | MSTATUS_MPRV);
+        if (ms & MSTATUS_SPIE) n |= MSTATUS_SIE;
+        n |= MSTATUS_SPIE;
+        this.csr[C_MSTATUS] = n;
+        misc[M_PRIV] = spp;
+        misc[M_PC] = this.csr[C_SEPC]!;
+        this.flushTlb();
+        Atomics.or(misc, M_SIGNAL, SIG_IRQ);
+        return SLOW_OK;
+      }
+      case Op.WFI:
+        if (priv === PRIV_U || (priv === PRIV_S && (ms & MSTATUS_TW))) return this.illegal(pc);
+        if ((Atomics.load(misc, M_MIP) & this.csr[C_MIE]!) !== 0) return SLOW_OK;
+        misc[M_WFI] = 1;
+        return SLOW_WFI;
+      case Op.SFENCE_VMA:
+        if (priv === PRIV_U || (priv === PRIV_S && (ms & MSTATUS_TVM))) return this.illegal(pc);
+        this.flushTlb();
+        return SLOW_OK;
+      case Op.FENCE_I:
+        this.pages.fill(undefined);
+        this.fetchEpoch++;
+        Atomics.or(misc, M_SIGNAL, SIG_IRQ);
+        return SLOW_OK;
+      case Op.LR: {
+        const va = x[rs1]!;
+        if (va & 3) { this.fc = CAUSE_MISALIGNED_LOAD; this.ft = va; return SLOW_TRAP; }
+        const pa = this.translate(va, ACC_LOAD, 4);
+        if (pa < 0) return SLOW_TRAP;
+        const v = this.loadPhys(pa, 4, va);
+        if (this.fc >= 0) return SLOW_TRAP;
+        x[rd] = v;
+        misc[M_RES_VALID] = 1;
+        misc[M_RES_ADDR] = va;
+        misc[M_RES_VALUE] = v;
+        return SLOW_OK;
+      }
+      case Op.SC: {
+        const va = x[rs1]!;
+        if (misc[M_RES_VALID] === 0 || misc[M_RES_ADDR] !== va) {
+          misc[M_RES_VALID] = 0;
+          x[rd] = 1;
+          return SLOW_OK;
+        }
+        misc[M_RES_VALID] = 0;
+        if (va & 3) { this.fc = CAUSE_MISALIGNED_STORE; this.ft = va; return SLOW_TRAP; }
+        const pa = this.translate(va, ACC_STORE, 4);
+        if (pa < 0) return SLOW_TRAP;
+        const ram = this.ram;
+        if (ram.contains(pa, 4)) {
+          const off = pa - ram.base;
+          const prev = Atomics.compareExchange(ram.i32, off >>> 2, misc[M_RES_VALUE]!, x[rs2]!);
+          if (prev === misc[M_RES_VALUE]) {
+            ram.markWritten(off);
+            x[rd] = 0;
+          } else x[rd] = 1;
+          return SLOW_OK;
+        }
+        const cur = this.loadPhys(pa, 4, va);
+        if (this.fc >= 0) { this.fc = CAUSE_STORE_ACCESS; return SLOW_TRAP; }
+        if (cur !== misc[M_RES_VALUE]) { x[rd] = 1; return SLOW_OK; }
+        this.storePhys(pa, 4, x[rs2]!, va);
+        if (this.fc >= 0) return SLOW_TRAP;
+        x[rd] = 0;
+        return SLOW_OK;
+      }
+      default: {
+        // AMOs.
+        const va = x[rs1]!;
+        if (va & 3) { this.fc = CAUSE_MISALIGNED_STORE; this.ft = va; return SLOW_TRAP; }
+        const pa = this.translate(va, ACC_STORE, 4);
+        if (pa < 0) return SLOW_TRAP;
+        const b = x[rs2]!;
+        const ram = this.ram;
+        if (ram.contains(pa, 4)) {
+          const off = pa - ram.base;
+          const idx = off >>> 2;
+          const mem = ram.i32;
+          let old: number;
+          switch (op) {
+            case Op.AMOSWAP: old = Atomics.exchange(mem, idx, b); break;
+            case Op.AMOADD: old = Atomics.add(mem, idx, b); break;
+            case Op.AMOXOR: old = Atomics.xor(mem, idx, b); break;
+            case Op.AMOAND: old = Atomics.and(mem, idx, b); break;
+            case Op.AMOOR: old = Atomics.or(mem, idx, b); break;
+            default:
+              for (;;) {
+                old = Atomics.load(mem, idx);
+                const nv = amoMinMax(op, old, b);
+                if (Atomics.compareExchange(mem, idx, old, nv) === old) break;
+              }
+          }
+          ram.markWritten(off);
+          x[rd] = old;
+          return SLOW_OK;
+        }
+        const old = this.loadPhys(pa, 4, va);
+        if (this.fc >= 0) { this.fc = CAUSE_STORE_ACCESS; return SLOW_TRAP; }
+        let nv: number;
+        switch (op) {
+          case Op.AMOSWAP: nv = b; break;
+          case Op.AMOADD: nv = (old + b) | 0; break;
+          case Op.AMOXOR: nv = old ^ b; break;
+          case Op.AMOAND: nv = old & b; break;
+          case Op.AMOOR: nv = old | b; break;
+          default: nv = amoMinMax(op, old, b);
+        }
+        this.storePhys(pa, 4, nv, va);
+        if (this.fc >= 0) return SLOW_TRAP;
+        x[rd] = old;
+        return SLOW_OK;
+      }
+    }
+  }
+
+  private illegal(pc: number): number {
+    const insn = this.readInsn(pc);
+    this.fc = CAUSE_ILLEGAL;
+    this.ft = insn < 0 ? 0 : insn | 0;
+    return SLOW_TRAP;
+  }
+
+  private illegalCsr(pc: number, csr: number): number {
+    this.trace?.unimplemented?.(this.hartId, pc >>> 0, `csr 0x${csr.toString(16)}`);
+    return this.illegal(pc);
+  }
+
+  /** Privilege, read-only and counter-enable checks for a CSR access. */
+  private csrAllowed(csr: number, write: boolean, priv: number, ms: number): boolean {
+    if (((csr >>> 8) & 3) > priv) return false;
+    if (write && (csr >>> 10) === 3) return false;
+    if (csr === 0x180 && priv === PRIV_S && (ms & MSTATUS_TVM)) return false;
+    if ((csr >= 0xc00 && csr <= 0xc1f) || (csr >= 0xc80 && csr <= 0xc9f)) {
+      const bit = 1 << (csr & 31);
+      if (priv < PRIV_M && (this.csr[C_MCOUNTEREN]! & bit) === 0) return false;
+      if (priv === PRIV_U && (this.csr[C_SCOUNTEREN]! & bit) === 0) return false;
+    }
+    return true;
+  }
+
+  /** 64-bit counter value: 0 = mcycle, 1 = minstret. */
+  private counter(which: number): number {
+    const c = this.counters;
+    let v = c[which * 2]! + c[which * 2 + 1]! * TWO32;
+    if (this.running) v += which === 0 ? this.curSteps : this.curSteps - this.curTraps;
+    return v;
+  }
+
+  private setCounter(which: number, v: number): void {
+    if (this.running) v -= which === 0 ? this.curSteps : this.curSteps - this.curTraps;
+    if (v < 0) v += 2 ** 64;
+    this.counters[which * 2] = v % TWO32;
+    this.counters[which * 2 + 1] = Math.floor(v / TWO32) % TWO32;
+  }
+
+  private commitCounters(cycles: number, instret: number): void {
+    if (cycles === 0 && instret === 0) return;
+    const c = this.counters;
+    for (let w = 0; w < 2; w++) {
+      const add = w === 0 ? cycles : instret;
+      const lo = c[w * 2]! + add;
+      c[w * 2] = lo % TWO32;
+      c[w * 2 + 1] = (c[w * 2 + 1]! + Math.floor(lo / TWO32)) >>> 0;
+    }
+  }
+
+  /** Reads a CSR without privilege checks; sets fc when unimplemented. */
+  private readCsr(csr: number): number {
+    const c = this.csr;
+    switch (csr) {
+      case 0x300: return c[C_MSTATUS]!;
+      case 0x301: return MISA_VALUE;
+      case 0x302: return c[C_MEDELEG]!;
+      case 0x303: return c[C_MIDELEG]!;
+      case 0x304: return c[C_MIE]!;
+      case 0x305: return c[C_MTVEC]!;
+      case 0x306: return c[C_MCOUNTEREN]!;
+      case 0x30a: return c[C_MENVCFG]!;
+      case 0x310: case 0x31a: return 0;
+      case 0x320: return c[C_MCOUNTINHIBIT]!;
+      case 0x340: return c[C_MSCRATCH]!;
+      case 0x341: return c[C_MEPC]!;
+      case 0x342: return c[C_MCAUSE]!;
+      case 0x343: return c[C_MTVAL]!;
+      case 0x344: return Atomics.load(this.misc, M_MIP);
+      case 0x100: return c[C_MSTATUS]! & SSTATUS_MASK;
+      case 0x104: return c[C_MIE]! & c[C_MIDELEG]!;
+      case 0x105: return c[C_STVEC]!;
+      case 0x106: return c[C_SCOUNTEREN]!;
+      case 0x10a: return c[C_SENVCFG]!;
+      case 0x140: return c[C_SSCRATCH]!;
+      case 0x141: return c[C_SEPC]!;
+      case 0x142: return c[C_SCAUSE]!;
+      case 0x143: return c[C_STVAL]!;
+      case 0x144: return Atomics.load(this.misc, M_MIP) & c[C_MIDELEG]!;
+      case 0x180: return c[C_SATP]!;
+      case 0xb00: case 0xc00: return this.counter(0) % TWO32 | 0;
+      case 0xb80: case 0xc80: return Math.floor(this.counter(0) / TWO32) | 0;
+      case 0xb02: case 0xc02: return this.counter(1) % TWO32 | 0;
+      case 0xb82: case 0xc82: return Math.floor(this.counter(1) / TWO32) | 0;
+      case 0xc01: return this.time.mtime() % TWO32 | 0;
+      case 0xc81: return Math.floor(this.time.mtime() / TWO32) | 0;
+      case 0xf11: case 0xf12: case 0xf13: case 0xf15: return 0;
+      case 0xf14: return this.hartId;
+    }
+    if (csr >= 0x3a0 && csr <= 0x3a3) return this.pmp.readCfg(csr - 0x3a0);
+    if (csr >= 0x3b0 && csr <= 0x3bf) return this.pmp.readAddr(csr - 0x3b0);
+    if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0xb83 && csr <= 0xb9f) || (csr >= 0x323 && csr <= 0x33f) ||
+      (csr >= 0xc03 && csr <= 0xc1f) || (csr >= 0xc83 && csr <= 0xc9f)) return 0;
+    this.fc = CAUSE_ILLEGAL;
+    return 0;
+  }
+
+  /** Writes a CSR without privilege checks (WARL masks and side effects apply); sets fc when unimplemented. */
+  private writeCsr(csr: number, v: number): void {
+    const c = this.csr;
+    switch (csr) {
+      case 0x300: this.writeMstatus((c[C_MSTATUS]! & ~MSTATUS_WMASK) | (v & MSTATUS_WMASK)); return;
+      case 0x100: this.writeMstatus((c[C_MSTATUS]! & ~SSTATUS_MASK) | (v & SSTATUS_MASK)); return;
+      case 0x301: case 0x310: case 0x31a: return;
+      case 0x302: c[C_MEDELEG] = v & DELEGABLE_EXCPS; return;
+      case 0x303: c[C_MIDELEG] = v & DELEGABLE_INTS; return;
+      case 0x304: c[C_MIE] = v & MIE_MASK; return;
+      case 0x104: { const m = c[C_MIDELEG]!; c[C_MIE] = (c[C_MIE]! & ~m) | (v & m); return; }
+      case 0x305: if ((v & 3) < 2) c[C_MTVEC] = v; return;
+      case 0x105: if ((v & 3) < 2) c[C_STVEC] = v; return;
+      case 0x306: c[C_MCOUNTEREN] = v; return;
+      case 0x106: c[C_SCOUNTEREN] = v; return;
+      case 0x30a: c[C_MENVCFG] = v & 1; return;
+      case 0x10a: c[C_SENVCFG] = v & 1; return;
+      case 0x320: c[C_MCOUNTINHIBIT] = v & ~2; return;
+      case 0x340: c[C_MSCRATCH] = v; return;
+      case 0x140: c[C_SSCRATCH] = v; return;
+      case 0x341: c[C_MEPC] = v & ~1; return;
+      case 0x141: c[C_SEPC] = v & ~1; return;
+      case 0x342: c[C_MCAUSE] = v; return;
+      case 0x142: c[C_SCAUSE] = v; return;
+      case 0x343: c[C_MTVAL] = v; return;
+      case 0x143: c[C_STVAL] = v; return;
+      case 0x344: this.writeMip(DELEGABLE_INTS, v); return;
+      case 0x144: this.writeMip(MIP_SSIP & c[C_MIDELEG]!, v); return;
+      case 0x180:
+        if (c[C_SATP] !== v) {
+          c[C_SATP] = v;
+          this.flushTlb();
+        }
+        return;
+      case 0xb00: this.setCounter(0, (v >>> 0) + Math.floor(this.counter(0) / TWO32) * TWO32); return;
+      case 0xb80: this.setCounter(0, (this.counter(0) % TWO32) + (v >>> 0) * TWO32); return;
+      case 0xb02: this.setCounter(1, (v >>> 0) + Math.floor(this.counter(1) / TWO32) * TWO32); return;
+      case 0xb82: this.setCounter(1, (this.counter(1) % TWO32) + (v >>> 0) * TWO32); return;
+    }
+    if (csr >= 0x3a0 && csr <= 0x3a3) {
+      if (this.pmp.writeCfg(csr - 0x3a0, v)) this.flushTlb();
+      return;
+    }
+    if (csr >= 0x3b0 && csr <= 0x3bf) {
+      if (this.pmp.writeAddr(csr - 0x3b0, v)) this.flushTlb();
+      return;
+    }
+    if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0xb83 && csr <= 0xb9f) || (csr >= 0x323 && csr <= 0x33f)) return;
+    if ((csr >= 0xc00 && csr <= 0xc1f) || (csr >= 0xc80 && csr <= 0xc9f) || (csr >= 0xf11 && csr <= 0xf15)) return;
+    this.fc = CAUSE_ILLEGAL;
+  }
+
+  private writeMstatus(n: number): void {
+    const c = this.csr;
+    if (((n & MSTATUS_MPP) >>> 11) === 2) n = (n & ~MSTATUS_MPP) | (c[C_MSTATUS]! & MSTATUS_MPP);
+    const old = c[C_MSTATUS]!;
+    c[C_MSTATUS] = n;
+    if ((old ^ n) & TLB_AFFECTING) this.flushTlb();
+  }
+
+  private writeMip(mask: number, v: number): void {
+    Atomics.and(this.misc, M_MIP, ~(mask & ~v));
+    Atomics.or(this.misc, M_MIP, mask & v);
+  }
+
+  // ---------------------------------------------------------------- traps
+
+  /** Takes the highest-priority pending and enabled interrupt, if any (pc in misc[M_PC]). */
+  private pollInterrupt(): boolean {
+    const c = this.csr;
+    const pending = Atomics.load(this.misc, M_MIP) & c[C_MIE]!;
+    if (pending === 0) return false;
+    const priv = this.misc[M_PRIV]!;
+    const ms = c[C_MSTATUS]!;
+    const mideleg = c[C_MIDELEG]!;
+    let irqs = 0;
+    const mPending = pending & ~mideleg;
+    if (mPending !== 0 && (priv < PRIV_M || (ms & MSTATUS_MIE))) irqs = mPending;
+    else {
+      const sPending = pending & mideleg;
+      if (sPending !== 0 && (priv < PRIV_S || (priv === PRIV_S && (ms & MSTATUS_SIE)))) irqs = sPending;
+    }
+    if (irqs === 0) return false;
+    for (const irq of IRQ_ORDER) {
+      if (irqs & (1 << irq)) {
+        this.misc[M_PC] = this.enterTrap(irq, 0, this.misc[M_PC]!, true);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Enters a trap (or lets the firmware handle it); returns the new pc. */
+  private enterTrap(code: number, tval: number, epc: number, interrupt: boolean): number {
+    const c = this.csr;
+    const misc = this.misc;
+    const priv = misc[M_PRIV]!;
+    const deleg = priv <= PRIV_S && (((interrupt ? c[C_MIDELEG]! : c[C_MEDELEG]!) >>> code) & 1) !== 0;
+    const cause = interrupt ? (code | 0x80000000) : code;
+    if (!deleg && this.firmware !== undefined) {
+      misc[M_PC] = epc;
+      if (this.firmware.handleTrap(this, cause, tval)) {
+        this.fetchEpoch++;
+        Atomics.or(misc, M_SIGNAL, SIG_IRQ);
+        return misc[M_PC]! | 0;
+      }
+    }
+    const to = deleg ? PRIV_S : PRIV_M;
+    this.trace?.trap?.(this.hartId, cause, epc >>> 0, tval >>> 0, priv as PrivilegeMode, to);
+    let ms = c[C_MSTATUS]!;
+    let tvec: number;
+    if (deleg) {
+      c[C_SCAUSE] = cause;
+      c[C_SEPC] = epc;
+      c[C_STVAL] = tval;
+      ms = (ms & ~(MSTATUS_SPP | MSTATUS_SPIE | MSTATUS_SIE)) | (priv === PRIV_S ? MSTATUS_SPP : 0) |
+        ((ms & MSTATUS_SIE) ? MSTATUS_SPIE : 0);
+      tvec = c[C_STVEC]!;
+    } else {
+      c[C_MCAUSE] = cause;
+      c[C_MEPC] = epc;
+      c[C_MTVAL] = tval;
+      ms = (ms & ~(MSTATUS_MPP | MSTATUS_MPIE | MSTATUS_MIE)) | (priv << 11) |
+        ((ms & MSTATUS_MIE) ? MSTATUS_MPIE : 0);
+      tvec = c[C_MTVEC]!;
+    }
+    c[C_MSTATUS] = ms;
+    if (priv !== to) {
+      misc[M_PRIV] = to;
+      this.flushTlb();
+    }
+    Atomics.or(misc, M_SIGNAL, SIG_IRQ);
+    const base = tvec & ~3;
+    return (interrupt && (tvec & 3) === 1 ? base + 4 * code : base) | 0;
+  }
+}
+
+const SLOW_OK = 0;
+const SLOW_TRAP = 1;
+const SLOW_WFI = 2;
+
+function amoMinMax(op: number, a: number, b: number): number {
+  switch (op) {
+    case Op.AMOMIN: return a < b ? a : b;
+    case Op.AMOMAX: return a > b ? a : b;
+    case Op.AMOMINU: return (a >>> 0) < (b >>> 0) ? a : b;
+    default: return (a >>> 0) > (b >>> 0) ? a : b;
+  }
+}
+
+export { PRIV_M, PRIV_S, PRIV_U };

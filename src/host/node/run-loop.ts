@@ -1,0 +1,118 @@
+/**
+ * Drives a machine from Node's event loop: `runSlice` in slices scheduled with setImmediate, so
+ * host events (console input, signals) are handled between slices; when every hart is idle, a
+ * timer waits until the next guest timer event or until `wake()` (input arrived).
+ */
+import type { Machine, ShutdownCause } from '../../board/machine-api.js';
+import type { HostTime } from '../../main-loop/clock.js';
+
+/** How a run ended. */
+export interface RunOutcome {
+  readonly cause: ShutdownCause;
+  readonly exitCode: number;
+}
+
+/** Tuning of the slice size. */
+export interface RunLoopOptions {
+  /** Steps in the first slice (default 20 000). */
+  readonly initialBudget?: number;
+  /** Host time one slice should take, in ms (default 10): the budget adapts towards it. */
+  readonly targetSliceMs?: number;
+}
+
+const MIN_BUDGET = 1_000;
+const MAX_BUDGET = 8_000_000;
+/** setTimeout's largest delay. */
+const MAX_TIMER_MS = 0x7fffffff;
+
+/** Runs one machine until it shuts down, `stop` is called, or `runSlice` throws. */
+export class RunLoop {
+  private budget: number;
+  private readonly targetNs: number;
+  private immediate: ReturnType<typeof setImmediate> | undefined;
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private keepAlive: ReturnType<typeof setInterval> | undefined;
+  private finished = false;
+  private resolve: ((o: RunOutcome) => void) | undefined;
+  private reject: ((e: unknown) => void) | undefined;
+
+  constructor(private readonly machine: Machine, private readonly time: HostTime, options: RunLoopOptions = {}) {
+    this.budget = options.initialBudget ?? 20_000;
+    this.targetNs = (options.targetSliceMs ?? 10) * 1e6;
+  }
+
+  /** Starts running; the promise settles when the machine stops (rejects if a slice throws). */
+  run(): Promise<RunOutcome> {
+    return new Promise<RunOutcome>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      // Keeps Node alive while the machine waits for input only (e.g. after stdin's EOF).
+      this.keepAlive = setInterval(() => {}, 1 << 30);
+      this.schedule();
+    });
+  }
+
+  /** Host input arrived: end an idle wait now. */
+  wake(): void {
+    if (this.finished || this.immediate !== undefined) return;
+    this.schedule();
+  }
+
+  /** Stops the machine at the next slice boundary on the host's request. */
+  stop(exitCode: number): void {
+    this.finish({ cause: 'host-request', exitCode });
+  }
+
+  private schedule(): void {
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    if (this.immediate === undefined) this.immediate = setImmediate(() => this.slice());
+  }
+
+  private finish(outcome: RunOutcome | undefined, error?: unknown): void {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.keepAlive !== undefined) clearInterval(this.keepAlive);
+    this.immediate = this.timer = this.keepAlive = undefined;
+    if (outcome !== undefined) this.resolve?.(outcome);
+    else this.reject?.(error);
+  }
+
+  private slice(): void {
+    this.immediate = undefined;
+    if (this.finished) return;
+    let result;
+    try {
+      const t0 = this.time.monotonicNs();
+      result = this.machine.runSlice(this.budget);
+      if (result.kind === 'running') this.adapt(this.time.monotonicNs() - t0);
+    } catch (e) {
+      this.finish(undefined, e);
+      return;
+    }
+    switch (result.kind) {
+      case 'running':
+        this.schedule();
+        break;
+      case 'idle': {
+        if (!Number.isFinite(result.wakeAtHostNs)) break; // only input (wake) can end this wait
+        const delayMs = (result.wakeAtHostNs - this.time.monotonicNs()) / 1e6;
+        if (delayMs <= 0) this.schedule();
+        else this.timer = setTimeout(() => this.schedule(), Math.min(Math.ceil(delayMs), MAX_TIMER_MS));
+        break;
+      }
+      case 'shutdown':
+        this.finish({ cause: result.cause, exitCode: result.exitCode });
+        break;
+    }
+  }
+
+  private adapt(elapsedNs: number): void {
+    if (elapsedNs < this.targetNs / 2) this.budget = Math.min(MAX_BUDGET, this.budget * 2);
+    else if (elapsedNs > this.targetNs * 2) this.budget = Math.max(MIN_BUDGET, Math.floor(this.budget / 2));
+  }
+}

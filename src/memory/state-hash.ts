@@ -1,0 +1,64 @@
+/**
+ * A fast, deterministic, non-cryptographic 64-bit hash of all machine state: the used words of
+ * the state arena and every word of RAM. Two 32-bit lanes with different multipliers (a
+ * murmur3-style mix per word) are combined and finalised; the result is 16 hex digits.
+ * It detects any single-word change; it is not meant to resist deliberate collisions.
+ */
+import type { Ram } from './ram.js';
+import type { StateArena } from './state-arena.js';
+
+const C1 = 0xcc9e2d51;
+const C2 = 0x1b873593;
+const C3 = 0x85ebca6b;
+const C4 = 0xc2b2ae35;
+
+/** Running state of the two lanes. */
+interface Lanes {
+  a: number;
+  b: number;
+}
+
+function mixWords(lanes: Lanes, words: Uint32Array, count: number): void {
+  let a = lanes.a;
+  let b = lanes.b;
+  for (let i = 0; i < count; i++) {
+    const w = words[i]!;
+    let k = Math.imul(w, C1);
+    k = (k << 15) | (k >>> 17);
+    k = Math.imul(k, C2);
+    a ^= k;
+    a = (a << 13) | (a >>> 19);
+    a = (Math.imul(a, 5) + 0xe6546b64) | 0;
+    let m = Math.imul(w ^ (w >>> 16), C3);
+    m = (m << 17) | (m >>> 15);
+    b = (Math.imul(b ^ m, C4) + i) | 0;
+    b = (b << 11) | (b >>> 21);
+  }
+  lanes.a = a;
+  lanes.b = b;
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, C3);
+  h ^= h >>> 13;
+  h = Math.imul(h, C4);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
+/** Hashes `arena` (its used words) and all of `ram`; returns 16 lowercase hex digits. */
+export function hashMachineState(arena: StateArena, ram: Ram): string {
+  const lanes: Lanes = { a: 0x9747b28c, b: 0x2545f491 };
+  const used = arena.usedWords;
+  mixWords(lanes, arena.u32, used);
+  lanes.a ^= used;
+  lanes.b ^= Math.imul(used, 0x27d4eb2d);
+  const ramWords = ram.size >>> 2;
+  mixWords(lanes, ram.u32, ramWords);
+  lanes.a ^= ram.size;
+  lanes.b ^= ram.base;
+  const hi = fmix((lanes.a + Math.imul(lanes.b, 3)) | 0);
+  const lo = fmix((lanes.b ^ Math.imul(lanes.a, 0x165667b1)) | 0);
+  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+}
