@@ -16,6 +16,16 @@
  *   outcome allow the access for the whole page. Everything else takes the slow path.
  * - Traps are values in the hot loop: an op sets a local trap cause and the trap is entered
  *   after the switch. Nothing in the loop throws or allocates.
+ * - One arena word, the signal word, is checked before every step: setInterruptPending,
+ *   requestExit, CSR writes, xRET and cache flushes set it (with Atomics, so another thread can),
+ *   and the loop then re-checks exit, cached fetch state and pending interrupts.
+ *
+ * Behaviour chosen to match QEMU 7.2: misaligned scalar loads/stores are performed (bytewise),
+ * not trapped; misaligned LR traps with cause 4, misaligned SC/AMO with cause 6 (an SC whose
+ * address does not match the reservation just fails); SC succeeds when the reserved word still
+ * holds the value LR read; PMP with no active entry denies S/U; the page walk sets A (and D on
+ * stores) in the PTE; ebreak and ecall have tval 0; illegal instructions put the instruction bits
+ * (16 bits for compressed) in tval.
  */
 import type { AddressMap } from '../memory/address-map.js';
 import type { Ram } from '../memory/ram.js';
@@ -222,7 +232,7 @@ export class Hart implements HartApi {
     this.misc[M_PRIV] = PRIV_M;
     this.pmp.reset();
     this.pages.fill(undefined);
-    this.flushTlb();
+    this.flushCaches();
   }
 
   /**
@@ -249,7 +259,7 @@ export class Hart implements HartApi {
   setPrivilege(mode: PrivilegeMode): void {
     if (this.misc[M_PRIV] !== mode) {
       this.misc[M_PRIV] = mode;
-      this.flushTlb();
+      this.flushCaches();
     }
     Atomics.or(this.misc, M_SIGNAL, SIG_IRQ);
   }
@@ -272,7 +282,17 @@ export class Hart implements HartApi {
     Atomics.or(this.misc, M_SIGNAL, SIG_EXIT);
   }
 
+  /**
+   * Drops all cached translations and fetch state, and re-derives the PMP ranges from the
+   * arena (so calling it after restoring arena state makes every derived cache consistent).
+   */
   flushTlb(): void {
+    this.pmp.refresh();
+    this.flushCaches();
+  }
+
+  /** Drops the TLBs and the loop's cached fetch page. */
+  private flushCaches(): void {
     this.xTag.fill(-1);
     this.rTag.fill(-1);
     this.wTag.fill(-1);
@@ -324,6 +344,9 @@ export class Hart implements HartApi {
     let fetchBase = -1;
     let epoch = this.fetchEpoch;
     let dp = this.scratch;
+    let dOp = dp.op;
+    let dInfo = dp.info;
+    let dImm = dp.imm;
     let dpPage = 0;
     let tc = -1;
     let tv = 0;
@@ -353,11 +376,17 @@ export class Hart implements HartApi {
         epoch = this.fetchEpoch;
         if (k === 1) {
           dp = this.fDp;
+          dOp = dp.op;
+          dInfo = dp.info;
+          dImm = dp.imm;
           dpPage = this.fPage;
           fetchBase = pc & -4096;
           slot = (pc & 4095) >>> 1;
         } else if (k === 0) {
           dp = this.scratch;
+          dOp = dp.op;
+          dInfo = dp.info;
+          dImm = dp.imm;
           fetchBase = -1;
           slot = 0;
         } else {
@@ -369,15 +398,15 @@ export class Hart implements HartApi {
           continue;
         }
       }
-      let op = dp.op[slot]!;
+      let op = dOp[slot]!;
       if (op <= Op.CROSS) {
         if (op === Op.NONE) {
           const off = dpPage * 4096 + slot * 2;
           const lo = u16[off >>> 1]!;
           if ((lo & 3) !== 3) decodeInsn(lo, dp, slot);
-          else if (slot === SLOTS_PER_PAGE - 1) dp.op[slot] = Op.CROSS;
+          else if (slot === SLOTS_PER_PAGE - 1) dOp[slot] = Op.CROSS;
           else decodeInsn(lo | (u16[(off >>> 1) + 1]! << 16), dp, slot);
-          op = dp.op[slot]!;
+          op = dOp[slot]!;
         }
         if (op === Op.CROSS) {
           this.curSteps = steps;
@@ -390,16 +419,19 @@ export class Hart implements HartApi {
             continue;
           }
           dp = this.scratch;
+          dOp = dp.op;
+          dInfo = dp.info;
+          dImm = dp.imm;
           fetchBase = -1;
           slot = 0;
-          op = dp.op[0]!;
+          op = dOp[0]!;
         }
       }
-      const info = dp.info[slot]!;
+      const info = dInfo[slot]!;
       const rd = info & 0xff;
       const rs1 = (info >>> 8) & 0xff;
       const rs2 = (info >>> 16) & 0xff;
-      const imm = dp.imm[slot]!;
+      const imm = dImm[slot]!;
       let npc = (pc + (info >>> 24)) | 0;
 
       switch (op) {
@@ -845,6 +877,12 @@ export class Hart implements HartApi {
       case Op.MRET: {
         if (priv !== PRIV_M) return this.illegal(pc);
         const mpp = (ms & MSTATUS_MPP) >>> 11;
+        if (mpp !== PRIV_M && this.pmp.activeRules === 0) {
+          // QEMU 7.2 helper_mret: returning below M with no PMP rule is an access fault.
+          this.fc = CAUSE_FETCH_ACCESS;
+          this.ft = 0;
+          return SLOW_TRAP;
+        }
         let n = ms & ~(MSTATUS_MIE | MSTATUS_MPP);
         if (ms & MSTATUS_MPIE) n |= MSTATUS_MIE;
         n |= MSTATUS_MPIE;
@@ -852,7 +890,7 @@ export class Hart implements HartApi {
         this.csr[C_MSTATUS] = n;
         misc[M_PRIV] = mpp;
         misc[M_PC] = this.csr[C_MEPC]!;
-        this.flushTlb();
+        this.flushCaches();
         Atomics.or(misc, M_SIGNAL, SIG_IRQ);
         return SLOW_OK;
       }
@@ -865,7 +903,7 @@ export class Hart implements HartApi {
         this.csr[C_MSTATUS] = n;
         misc[M_PRIV] = spp;
         misc[M_PC] = this.csr[C_SEPC]!;
-        this.flushTlb();
+        this.flushCaches();
         Atomics.or(misc, M_SIGNAL, SIG_IRQ);
         return SLOW_OK;
       }
@@ -876,7 +914,7 @@ export class Hart implements HartApi {
         return SLOW_WFI;
       case Op.SFENCE_VMA:
         if (priv === PRIV_U || (priv === PRIV_S && (ms & MSTATUS_TVM))) return this.illegal(pc);
-        this.flushTlb();
+        this.flushCaches();
         return SLOW_OK;
       case Op.FENCE_I:
         this.pages.fill(undefined);
@@ -1103,7 +1141,7 @@ export class Hart implements HartApi {
       case 0x180:
         if (c[C_SATP] !== v) {
           c[C_SATP] = v;
-          this.flushTlb();
+          this.flushCaches();
         }
         return;
       case 0xb00: this.setCounter(0, (v >>> 0) + Math.floor(this.counter(0) / TWO32) * TWO32); return;
@@ -1112,11 +1150,11 @@ export class Hart implements HartApi {
       case 0xb82: this.setCounter(1, (this.counter(1) % TWO32) + (v >>> 0) * TWO32); return;
     }
     if (csr >= 0x3a0 && csr <= 0x3a3) {
-      if (this.pmp.writeCfg(csr - 0x3a0, v)) this.flushTlb();
+      if (this.pmp.writeCfg(csr - 0x3a0, v)) this.flushCaches();
       return;
     }
     if (csr >= 0x3b0 && csr <= 0x3bf) {
-      if (this.pmp.writeAddr(csr - 0x3b0, v)) this.flushTlb();
+      if (this.pmp.writeAddr(csr - 0x3b0, v)) this.flushCaches();
       return;
     }
     if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0xb83 && csr <= 0xb9f) || (csr >= 0x323 && csr <= 0x33f)) return;
@@ -1129,7 +1167,7 @@ export class Hart implements HartApi {
     if (((n & MSTATUS_MPP) >>> 11) === 2) n = (n & ~MSTATUS_MPP) | (c[C_MSTATUS]! & MSTATUS_MPP);
     const old = c[C_MSTATUS]!;
     c[C_MSTATUS] = n;
-    if ((old ^ n) & TLB_AFFECTING) this.flushTlb();
+    if ((old ^ n) & TLB_AFFECTING) this.flushCaches();
   }
 
   private writeMip(mask: number, v: number): void {
@@ -1201,7 +1239,7 @@ export class Hart implements HartApi {
     c[C_MSTATUS] = ms;
     if (priv !== to) {
       misc[M_PRIV] = to;
-      this.flushTlb();
+      this.flushCaches();
     }
     Atomics.or(misc, M_SIGNAL, SIG_IRQ);
     const base = tvec & ~3;

@@ -154,6 +154,14 @@ test('PMP: no rules deny S/U, TOR, NA4/NAPOT, lock applies to M', () => {
   none.hart.run(1);
   assert.equal(none.hart.csrRead(MCAUSE), 1, 'fetch access fault');
   assert.equal(none.hart.privilege, PRIV_M);
+  // ...and mret towards S/U with no PMP rule faults at the mret (QEMU 7.2).
+  const mr = makeMachine([A.mret()], {}, false);
+  mr.hart.csrWrite(MTVEC, HANDLER);
+  mr.hart.csrWrite(0x341, RAM_BASE + 0x100);
+  mr.hart.csrWrite(0x300, 1 << 11);
+  mr.hart.run(1);
+  assert.equal(mr.hart.csrRead(MCAUSE), 1);
+  assert.equal(mr.hart.csrRead(0x341) >>> 0, RAM_BASE);
 
   // TOR [RAM_BASE, RAM_BASE+0x4000) RX, NAPOT 4 KiB at +0x5000 R, NA4 at +0x6000 RW.
   const m = makeMachine([A.lw(1, 2, 0), A.lw(3, 4, 0), A.sw(3, 4, 0), A.sw(3, 5, 0), A.sw(3, 5, 4)], {}, false);
