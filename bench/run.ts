@@ -7,6 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { createVirtMachine } from '../src/board/virt.js';
+import { NodeHostTime } from '../src/host/node/host-time.js';
 import type { Machine, MachineConfig, MachineHost } from '../src/board/machine-api.js';
 import { elfPath, qemuAvailable, runQemu } from '../test/helpers/run-vm.js';
 
@@ -28,10 +29,7 @@ function nodeHost(out: string[]): MachineHost {
   const decoder = new TextDecoder();
   return {
     console: { write: (bytes: Uint8Array) => { out.push(decoder.decode(bytes, { stream: true })); } },
-    time: {
-      monotonicNs: () => Number(process.hrtime.bigint()),
-      realtimeNs: () => Date.now() * 1_000_000,
-    },
+    time: new NodeHostTime(),
     log: (line: string) => { process.stderr.write(`${line}\n`); },
     trace: { int: false, guestErrors: false, unimp: false, inAsm: false },
   };

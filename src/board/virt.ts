@@ -362,6 +362,14 @@ class VirtMachine implements Machine {
       if (isElf(data)) {
         // As QEMU 7.2's riscv_load_kernel: the ELF's lowest address is the "entry".
         kernelEntry = this.loadElfImage(label, data, loads).low;
+        if (config.bios.kind !== 'none' && kernelEntry < kernelStart) {
+          // QEMU refuses this too (the kernel overlaps the firmware's region); a bare-metal
+          // M-mode program started in S-mode under an SBI would only spin in trap loops.
+          throw new BoardError(
+            `${label}: loads at ${hex(kernelEntry)}, inside the firmware region ${hex(dramBase)}..${hex(kernelStart)}; ` +
+              'bare-metal programs need -bios none',
+          );
+        }
       } else {
         this.loadImageAt(label, data, kernelStart, loads);
         kernelEntry = kernelStart;

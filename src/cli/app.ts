@@ -21,9 +21,18 @@ export interface ProgramIo {
   readonly stderr: (text: string) => void;
 }
 
+/** Writes to a standard stream; a reader that went away (EPIPE) is not an error. */
+function writeStd(fd: number, text: string): void {
+  try {
+    writeAll(fd, Buffer.from(text));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EPIPE') throw e;
+  }
+}
+
 const PROCESS_IO: ProgramIo = {
-  stdout: (text) => writeAll(1, Buffer.from(text)),
-  stderr: (text) => writeAll(2, Buffer.from(text)),
+  stdout: (text) => writeStd(1, text),
+  stderr: (text) => writeStd(2, text),
 };
 
 function errnoText(e: unknown): string {
@@ -116,7 +125,10 @@ function writeFileAtomically(path: string, data: Uint8Array): void {
 const SIGNALS: ReadonlyArray<readonly [NodeJS.Signals, number]> = [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]];
 
 async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
-  const config = buildMachineConfig(o);
+  let config = buildMachineConfig(o);
+  // QEMU dumps the tree even when there is nothing to boot. The tree does not depend on the
+  // firmware, so a dump without -kernel is made as with -bios none, which needs no kernel.
+  if (o.dumpDtb !== undefined && config.kernel === undefined) config = { ...config, bios: { kind: 'none' } };
   let traceLog: TraceLog;
   try {
     traceLog = openTraceLog(o.logFile);

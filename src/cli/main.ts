@@ -5,10 +5,12 @@
  */
 import { main } from './app.js';
 
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (e: unknown) => {
-    process.stderr.write(`replayvm: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
-    process.exit(1);
-  },
-);
+/** Any error nothing else caught: report it and exit 1 (the 'exit' handlers restore the terminal). */
+function die(e: unknown): never {
+  process.stderr.write(`replayvm: internal error: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+}
+
+process.on('uncaughtException', die);
+process.on('unhandledRejection', die);
+main(process.argv.slice(2)).then((code) => process.exit(code), die);

@@ -15,20 +15,7 @@
  *   reverse creation order); the order of siblings carries no meaning.
  */
 import { FdtWriter } from './fdt-writer.js';
-
-/** The `virt` memory map (QEMU 7.2 virt_memmap) for the devices we have. */
-export const VIRT_MEMMAP = {
-  test: { base: 0x100000, size: 0x1000 },
-  rtc: { base: 0x101000, size: 0x1000 },
-  clint: { base: 0x2000000, size: 0x10000 },
-  plic: { base: 0xc000000, size: 0x600000 },
-  uart0: { base: 0x10000000, size: 0x100 },
-  virtio: { base: 0x10001000, size: 0x1000 },
-  dram: { base: 0x80000000 },
-} as const;
-
-/** PLIC source numbers on `virt`. */
-export const VIRT_IRQ = { virtio0: 1, virtioCount: 8, uart0: 10, rtc: 11 } as const;
+import { VIRT_IRQ, VIRT_MEMMAP, VIRTIO_COUNT, virtioBase } from '../virt-memory-map.js';
 
 /** UART input clock on `virt` (3.6864 MHz). */
 export const VIRT_UART_CLOCK_HZ = 0x384000;
@@ -145,10 +132,10 @@ export function buildVirtFdt(p: VirtFdtParams): Uint8Array {
   w.propU32('#interrupt-cells', 1);
   w.endNode();
 
-  for (let i = 0; i < VIRT_IRQ.virtioCount; i++) {
-    const base = VIRT_MEMMAP.virtio.base + i * VIRT_MEMMAP.virtio.size;
+  for (let i = 0; i < VIRTIO_COUNT; i++) {
+    const base = virtioBase(i);
     w.beginNode(`virtio_mmio@${hex(base)}`);
-    w.propU32('interrupts', VIRT_IRQ.virtio0 + i);
+    w.propU32('interrupts', VIRT_IRQ.virtio + i);
     w.propU32('interrupt-parent', plicPh);
     w.propU64('reg', base, VIRT_MEMMAP.virtio.size);
     w.propString('compatible', 'virtio,mmio');

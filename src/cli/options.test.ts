@@ -1,0 +1,125 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import type { CommandLine, RunOptions } from './options.js';
+import { CliError, DEFAULT_RAM_SIZE, helpText, parseCommandLine, parseKeyValues, parseSize } from './options.js';
+
+const MiB = 1024 * 1024;
+
+function run(argv: string[]): RunOptions {
+  const c: CommandLine = parseCommandLine(argv);
+  assert.equal(c.kind, 'run');
+  return c.options;
+}
+
+function fails(argv: string[], pattern: RegExp): void {
+  assert.throws(() => parseCommandLine(argv), (e: unknown) => e instanceof CliError && pattern.test(e.message));
+}
+
+test('defaults: 128M, one hart, built-in SBI, no serial given', () => {
+  const o = run([]);
+  assert.equal(o.ramSize, DEFAULT_RAM_SIZE);
+  assert.equal(o.smp, 1);
+  assert.deepEqual(o.bios, { kind: 'default' });
+  assert.equal(o.serial, undefined);
+  assert.equal(o.nographic, false);
+  assert.deepEqual(o.trace, { int: false, guestErrors: false, unimp: false, inAsm: false });
+});
+
+test('a typical command line, with one or two dashes', () => {
+  const o = run(['-M', 'virt', '--nographic', '-bios', 'none', '--kernel', 'k.elf', '-m', '64', '-smp', 'cpus=4',
+    '-append', 'console=ttyS0', '-initrd', 'i.img', '-dtb', 'x.dtb', '-no-reboot', '-name', 'guest=vm1',
+    '-d', 'int,guest_errors', '-D', 'log.txt', '-icount', 'shift=3', '-cpu', 'rv32', '-display', 'none']);
+  assert.equal(o.ramSize, 64 * MiB);
+  assert.equal(o.smp, 4);
+  assert.deepEqual(o.bios, { kind: 'none' });
+  assert.equal(o.kernel, 'k.elf');
+  assert.equal(o.initrd, 'i.img');
+  assert.equal(o.append, 'console=ttyS0');
+  assert.equal(o.dtb, 'x.dtb');
+  assert.equal(o.noReboot, true);
+  assert.equal(o.name, 'vm1');
+  assert.deepEqual(o.trace, { int: true, guestErrors: true, unimp: false, inAsm: false });
+  assert.equal(o.logFile, 'log.txt');
+  assert.equal(o.icountShift, 3);
+  assert.equal(o.nographic, true);
+  assert.equal(o.displayNone, true);
+});
+
+test('-m follows QEMU: MiB by default, suffixes, size=, rounding to 8 KiB', () => {
+  assert.equal(run(['-m', '256']).ramSize, 256 * MiB);
+  assert.equal(run(['-m', '256M']).ramSize, 256 * MiB);
+  assert.equal(run(['-m', '1G']).ramSize, 1024 * MiB);
+  assert.equal(run(['-m', '1.5g']).ramSize, 1536 * MiB);
+  assert.equal(run(['-m', 'size=32m']).ramSize, 32 * MiB);
+  assert.equal(run(['-m', '65536k']).ramSize, 64 * MiB);
+  assert.equal(run(['-m', '4097K']).ramSize, 4104 * 1024);
+  fails(['-m', '0'], /^-m 0: .*zero/);
+  fails(['-m', 'lots'], /^-m lots: /);
+  fails(['-m', '-5'], /^-m -5: /);
+  fails(['-m', '3G'], /too large/);
+  fails(['-m', '1T'], /too large/);
+  fails(['-m', '64,slots=2'], /slots/);
+  fails(['-m', '64,foo=1'], /foo/);
+});
+
+test('-smp accepts 1..8 as N or cpus=N', () => {
+  assert.equal(run(['-smp', '8']).smp, 8);
+  assert.equal(run(['-smp', 'cpus=2']).smp, 2);
+  fails(['-smp', '0'], /-smp 0/);
+  fails(['-smp', '9'], /-smp 9/);
+  fails(['-smp', 'x'], /-smp x/);
+  fails(['-smp', '2,sockets=2'], /sockets/);
+});
+
+test('-machine: only virt, only dumpdtb', () => {
+  assert.equal(run(['-machine', 'type=virt,dumpdtb=out.dtb']).dumpDtb, 'out.dtb');
+  assert.equal(run(['-M', 'virt,dumpdtb=a,,b.dtb']).dumpDtb, 'a,b.dtb');
+  fails(['-M', 'spike'], /spike/);
+  fails(['-M', 'virt,aclint=on'], /aclint/);
+  const help = parseCommandLine(['-M', 'help']);
+  assert.equal(help.kind, 'print');
+});
+
+test('-bios, -serial, -cpu, -d, -icount values', () => {
+  assert.deepEqual(run(['-bios', 'default']).bios, { kind: 'default' });
+  assert.deepEqual(run(['-bios', 'fw.bin']).bios, { kind: 'file', path: 'fw.bin' });
+  assert.deepEqual(run(['-serial', 'mon:stdio']).serial, { kind: 'mon-stdio' });
+  assert.deepEqual(run(['-serial', 'stdio']).serial, { kind: 'stdio' });
+  assert.deepEqual(run(['-serial', 'null']).serial, { kind: 'null' });
+  assert.deepEqual(run(['-serial', 'file:/tmp/x']).serial, { kind: 'file', path: '/tmp/x' });
+  fails(['-serial', 'pty'], /-serial pty/);
+  fails(['-serial', 'null', '-serial', 'null'], /only one/);
+  fails(['-nographic', '-serial', 'stdio'], /multiple character devices/);
+  fails(['-cpu', 'sifive-e31'], /sifive-e31/);
+  assert.deepEqual(run(['-d', 'in_asm,unimp']).trace, { int: false, guestErrors: false, unimp: true, inAsm: true });
+  fails(['-d', 'int,exec'], /unknown log item 'exec'/);
+  assert.equal(parseCommandLine(['-d', 'help']).kind, 'print');
+  assert.equal(run(['-icount', '0']).icountShift, 0);
+  fails(['-icount', 'shift=11'], /shift/);
+  fails(['-icount', 'shift=2,align=on'], /align.*not supported yet/);
+  fails(['-icount', 'rr=record,rrfile=x'], /not supported yet/);
+});
+
+test('unknown options, missing arguments and stray words are errors', () => {
+  fails(['-foo'], /^-foo: option not implemented$/);
+  fails(['--enable-kvm'], /^-enable-kvm: option not implemented$/);
+  fails(['-kernel'], /^-kernel: requires an argument$/);
+  fails(['image.img'], /image\.img/);
+  fails(['-initrd', 'i'], /-initrd.*-kernel/);
+});
+
+test('-h and -version take effect where they appear', () => {
+  const h = parseCommandLine(['-h', '-foo']);
+  assert.deepEqual(h, { kind: 'print', text: helpText() });
+  fails(['-foo', '-h'], /-foo/);
+  const v = parseCommandLine(['-version']);
+  assert.ok(v.kind === 'print' && /^replayvm version /.test(v.text));
+});
+
+test('helpers: parseSize and parseKeyValues', () => {
+  assert.equal(parseSize('2', 1024), 2048);
+  assert.equal(parseSize('2b', 1024), 2);
+  assert.equal(parseSize('1x', 1), undefined);
+  assert.deepEqual(parseKeyValues('virt,a=1,,2', 'type', '-M'), [{ key: 'type', value: 'virt' }, { key: 'a', value: '1,2' }]);
+  assert.throws(() => parseKeyValues('a=1,b', 'type', '-M'), CliError);
+});
