@@ -21,6 +21,11 @@ export default tseslint.config(
     },
   },
   {
+    // Plain Node scripts (not type-checked TypeScript): they run on the host.
+    files: ['scripts/**/*.mjs'],
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
+  {
     files: CORE_FOLDERS.map((d) => `src/${d}/**/*.ts`),
     ignores: ['src/**/*.test.ts'],
     rules: {

@@ -2,7 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createVirtMachine } from './virt.js';
 import type { Machine, MachineHost, SliceResult } from './machine-api.js';
-import { Asm, R, makeElf } from './asm-for-tests.js';
+import { R } from '../cpu/test-asm.js';
+import { makeElf } from '../cpu/test-elf.js';
+import { Asm } from './asm-for-tests.js';
 
 const MiB = 1024 * 1024;
 

@@ -1,7 +1,18 @@
 /**
- * A tiny RV32IMAC encoder for unit tests. Each function returns one instruction word
- * (compressed encoders return a 16-bit value). Registers are numbers 0..31.
+ * A tiny RV32IMAC encoder for tests: the one place test code encodes instructions. Each function
+ * returns one instruction word (compressed encoders return a 16-bit value); `li` returns a short
+ * list. Registers are numbers 0..31 (`R` has the ABI names); offsets are in bytes, relative to
+ * the instruction. `src/board/asm-for-tests.ts` adds labels on top; `test-elf.ts` wraps code in
+ * an ELF file.
  */
+
+/** ABI register numbers. */
+export const R = {
+  zero: 0, ra: 1, sp: 2, gp: 3, tp: 4, t0: 5, t1: 6, t2: 7, s0: 8, s1: 9,
+  a0: 10, a1: 11, a2: 12, a3: 13, a4: 14, a5: 15, a6: 16, a7: 17,
+  s2: 18, s3: 19, s4: 20, s5: 21, s6: 22, s7: 23, s8: 24, s9: 25, s10: 26, s11: 27,
+  t3: 28, t4: 29, t5: 30, t6: 31,
+} as const;
 
 const r = (f7: number, rs2: number, rs1: number, f3: number, rd: number, opc: number): number =>
   ((f7 << 25) | (rs2 << 20) | (rs1 << 15) | (f3 << 12) | (rd << 7) | opc) >>> 0;
@@ -90,6 +101,23 @@ export const amominW = (rd: number, rs1: number, rs2: number): number => amo(0x1
 export const amomaxW = (rd: number, rs1: number, rs2: number): number => amo(0x14, rd, rs1, rs2);
 export const amominuW = (rd: number, rs1: number, rs2: number): number => amo(0x18, rd, rs1, rs2);
 export const amomaxuW = (rd: number, rs1: number, rs2: number): number => amo(0x1c, rd, rs1, rs2);
+
+/**
+ * Splits a 32-bit constant for `lui rd, hi; addi rd, rd, lo`: `lo` is the sign-extended low 12
+ * bits, `hi` the upper 20 bits adjusted for that sign.
+ */
+export function hiLo(value: number): { hi: number; lo: number } {
+  const v = value | 0;
+  const lo = (v << 20) >> 20;
+  return { hi: ((v - lo) >>> 12) & 0xfffff, lo };
+}
+
+/** li rd, value: the shortest of `addi`, `lui` or `lui + addi`. */
+export function li(rd: number, value: number): number[] {
+  const { hi, lo } = hiLo(value);
+  if (hi === 0) return [addi(rd, 0, lo)];
+  return lo !== 0 ? [lui(rd, hi), addi(rd, rd, lo)] : [lui(rd, hi)];
+}
 
 /* Compressed (16-bit) encoders. rd'/rs' arguments are full register numbers 8..15. */
 const p = (reg: number): number => reg - 8;

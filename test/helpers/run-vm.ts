@@ -1,7 +1,7 @@
 /**
- * Runs a VM (replayvm's CLI or the reference qemu-system-riscv32) on a bare-metal ELF as a child
- * process with a hard timeout, stdin closed, and collects its output. Shared by the bare-metal
- * tests, the QEMU differential test and the benchmark.
+ * Runs child processes for the tests and the benchmark: replayvm's CLI (with scripted stdin) or
+ * the reference qemu-system-riscv32, always with a hard timeout, collecting their output. Also
+ * the repository paths (REPO_ROOT, the CLI entry, the bare-metal guests) for all of them.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -14,12 +14,26 @@ export const BAREMETAL_BUILD = join(REPO_ROOT, 'guest', 'baremetal', 'build');
 export const CLI_PATH = join(REPO_ROOT, 'dist', 'src', 'cli', 'main.js');
 export const QEMU = 'qemu-system-riscv32';
 
+/** One piece of stdin, written after the previous one plus `delayMs`, or once stdout contains `afterOutput`. */
+export interface InputStep {
+  readonly delayMs?: number;
+  readonly afterOutput?: string;
+  readonly bytes?: Uint8Array | string;
+  /** Ends stdin (EOF) at this step. */
+  readonly end?: boolean;
+  /** Sends this signal to the process at this step. */
+  readonly signal?: NodeJS.Signals;
+}
+
 export interface RunResult {
   /** Exit status, or null when the process was killed by a signal. */
   readonly status: number | null;
   readonly signal: NodeJS.Signals | null;
+  /** stdout decoded with `RunOptions.encoding`. */
   readonly stdout: string;
+  readonly stdoutBytes: Buffer;
   readonly stderr: string;
+  /** The hard timeout fired and the process was killed. */
   readonly timedOut: boolean;
   /** Wall time from spawn to exit, in milliseconds. */
   readonly wallMs: number;
@@ -27,39 +41,91 @@ export interface RunResult {
 
 export interface RunOptions {
   readonly timeoutMs: number;
+  /** Defaults to REPO_ROOT. */
   readonly cwd?: string;
+  /**
+   * Steps fed to stdin in order; stdin stays open unless a step ends it. Without `input`,
+   * stdin is not connected at all.
+   */
+  readonly input?: readonly InputStep[];
+  /** How stdout is decoded; defaults to utf8 (latin1 keeps every byte as one character). */
+  readonly encoding?: BufferEncoding;
 }
 
-/** Spawns `cmd args`, stdin ignored; kills it with SIGKILL after `timeoutMs`. */
+/**
+ * Spawns `cmd args` and collects its output; kills it with SIGKILL after `timeoutMs`, so a test
+ * can never hang. The one spawn helper of the tests and the benchmark.
+ */
 export function runProcess(cmd: string, args: readonly string[], options: RunOptions): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const start = performance.now();
-    const child = spawn(cmd, args, { cwd: options.cwd ?? REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    const input = options.input;
+    const child = spawn(cmd, args, { cwd: options.cwd ?? REPO_ROOT, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;
+    let exited = false;
+    const waiters: Array<() => void> = [];
+    const wakeWaiters = (): void => {
+      for (const w of waiters.splice(0)) w();
+    };
     const timer = setTimeout(() => {
       timedOut = true;
       child.kill('SIGKILL');
     }, options.timeoutMs);
-    child.stdout.on('data', (b: Buffer) => out.push(b));
-    child.stderr.on('data', (b: Buffer) => err.push(b));
+    const { stdin, stdout, stderr } = child;
+    if (stdout === null || stderr === null) throw new Error('unreachable: stdout and stderr are pipes');
+    stdout.on('data', (b: Buffer) => {
+      out.push(b);
+      wakeWaiters();
+    });
+    stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e) => {
       clearTimeout(timer);
       reject(e);
     });
     child.on('close', (status, signal) => {
+      exited = true;
       clearTimeout(timer);
+      wakeWaiters();
+      const stdoutBytes = Buffer.concat(out);
       resolve({
         status,
         signal,
-        stdout: Buffer.concat(out).toString('utf8'),
+        stdout: stdoutBytes.toString(options.encoding ?? 'utf8'),
+        stdoutBytes,
         stderr: Buffer.concat(err).toString('utf8'),
         timedOut,
         wallMs: performance.now() - start,
       });
     });
+
+    if (input === undefined || stdin === null) return;
+    stdin.on('error', () => {}); // the process may exit before reading everything
+    const stdoutText = (): string => Buffer.concat(out).toString('latin1');
+    const feed = async (): Promise<void> => {
+      for (const step of input) {
+        if (step.delayMs !== undefined) await new Promise((r) => setTimeout(r, step.delayMs));
+        const want = step.afterOutput;
+        if (want !== undefined) {
+          while (!exited && !stdoutText().includes(want)) await new Promise<void>((r) => waiters.push(r));
+        }
+        if (exited) return;
+        if (step.bytes !== undefined) stdin.write(step.bytes);
+        if (step.signal !== undefined) child.kill(step.signal);
+        if (step.end === true) stdin.end();
+      }
+    };
+    void feed();
   });
+}
+
+/**
+ * Runs the compiled CLI (`node dist/src/cli/main.js ARGS`) in the repository root; `input` steps
+ * are fed to stdin (by default it is closed at once), stdout is decoded as latin1.
+ */
+export function runCli(args: readonly string[], input: readonly InputStep[] = [{ end: true }], timeoutMs = 10_000): Promise<RunResult> {
+  return runProcess(process.execPath, [CLI_PATH, ...args], { timeoutMs, input, encoding: 'latin1' });
 }
 
 /** Path of a built bare-metal program, e.g. elfPath('rv32i'). */

@@ -1,0 +1,43 @@
+/**
+ * Tiny guests for the CLI tests, built without a toolchain from the shared encoders
+ * (src/cpu/test-asm.ts) and ELF writer (src/cpu/test-elf.ts).
+ */
+import { R, addi, andi, assemble, beq, jal, lbu, lui, sb, sw, wfi } from '../../src/cpu/test-asm.js';
+import { makeElf } from '../../src/cpu/test-elf.js';
+
+/** An ELF32 executable running `words` at 0x80000000 (the entry). */
+export function guestElf(words: readonly number[]): Uint8Array {
+  return makeElf(assemble(words));
+}
+
+/** A guest that waits for interrupts forever (`wfi; j .-4`): the machine idles. */
+export function idleProgram(): number[] {
+  return [wfi(), jal(R.zero, -4)];
+}
+
+/**
+ * A guest that prints '>' once it runs (so tests can wait until the VM is up, rather than
+ * guess a delay), then echoes UART0 input (polling LSR.DR) and powers off through the
+ * sifive_test finisher (pass) when it receives 'q'.
+ */
+export function echoProgram(): number[] {
+  const { t0, t1, t2, t3, t4, t5, zero } = R;
+  return [
+    lui(t0, 0x10000), //  0: t0 = UART0
+    addi(t3, zero, 0x71), //  4: t3 = 'q'
+    addi(t2, zero, 0x3e), //  8: t2 = '>'
+    sb(t2, t0, 0), // 12: THR = '>' (ready)
+    lbu(t1, t0, 5), // 16: loop: t1 = LSR
+    andi(t1, t1, 1), // 20
+    beq(t1, zero, -8), // 24: no data -> loop
+    lbu(t2, t0, 0), // 28: t2 = RBR
+    sb(t2, t0, 0), // 32: THR = t2
+    beq(t2, t3, 8), // 36: 'q' -> quit
+    jal(zero, -24), // 40: -> loop
+    lui(t4, 0x100), // 44: quit: t4 = finisher
+    lui(t5, 5), // 48
+    addi(t5, t5, 0x555), // 52: t5 = 0x5555 (pass)
+    sw(t5, t4, 0), // 56
+    jal(zero, 0), // 60: j .
+  ];
+}
