@@ -1,0 +1,265 @@
+/**
+ * Socket servers for the monitors (QMP and the human monitor) and the parsers of their
+ * command-line spellings: `-qmp unix:PATH,server=on,wait=off`, `-monitor tcp:HOST:PORT,server,nowait`,
+ * `-chardev socket,id=ID,path=...` with `-mon chardev=ID,mode=control|readline`.
+ */
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import type { VmControl, VmEvent } from './vm-control.js';
+import { QmpSession, type QmpTimestamp } from './qmp/session.js';
+import { HmpConnection } from './hmp/connection.js';
+
+/** A bad monitor address or a server that could not start. */
+export class MonitorServerError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'MonitorServerError';
+  }
+}
+
+/** Where a monitor listens. */
+export type MonitorAddress =
+  | { readonly kind: 'unix'; readonly path: string }
+  | { readonly kind: 'tcp'; readonly host: string; readonly port: number };
+
+/** Parser options. */
+export interface AddressOptions {
+  /** Allow binding a TCP monitor to a non-loopback host (off by default: the monitor controls the VM). */
+  readonly allowNonLoopback?: boolean;
+}
+
+const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
+
+function onOff(value: string | undefined, key: string, where: string): boolean {
+  if (value === undefined || value === 'on' || value === 'yes' || value === 'true') return true;
+  if (value === 'off' || value === 'no' || value === 'false') return false;
+  throw new MonitorServerError(`${where}: '${key}' expects on or off, got '${value}'`);
+}
+
+/** Checks `server`/`wait` style options; returns the leftover options. */
+function checkServerOptions(opts: readonly string[], where: string): Map<string, string | undefined> {
+  let server = false;
+  let wait = true;
+  const rest = new Map<string, string | undefined>();
+  for (const o of opts) {
+    const eq = o.indexOf('=');
+    const key = eq < 0 ? o : o.slice(0, eq);
+    const value = eq < 0 ? undefined : o.slice(eq + 1);
+    if (key === 'server') server = onOff(value, key, where);
+    else if (key === 'wait') wait = onOff(value, key, where);
+    else if (key === 'nowait' && value === undefined) wait = false;
+    else rest.set(key, value);
+  }
+  if (!server) throw new MonitorServerError(`${where}: only server mode is supported: add server=on`);
+  if (wait) throw new MonitorServerError(`${where}: wait=on is not supported: add wait=off`);
+  return rest;
+}
+
+function checkTcp(hostIn: string, portText: string, where: string, options: AddressOptions): MonitorAddress {
+  const host = hostIn === '' ? '127.0.0.1' : hostIn.replace(/^\[(.*)\]$/, '$1');
+  if (!/^\d+$/.test(portText) || Number(portText) > 65535) {
+    throw new MonitorServerError(`${where}: port '${portText}' is not a number from 0 to 65535`);
+  }
+  if (!LOOPBACK.has(host) && !options.allowNonLoopback) {
+    throw new MonitorServerError(`${where}: refusing to expose the monitor on non-loopback host '${host}' (anyone who connects controls the VM); use 127.0.0.1 or allow it explicitly`);
+  }
+  return { kind: 'tcp', host, port: Number(portText) };
+}
+
+/** Parses `unix:PATH,server=on,wait=off` or `tcp:HOST:PORT,server=on,wait=off` (also `server,nowait`). */
+export function parseMonitorAddress(spec: string, options: AddressOptions = {}): MonitorAddress {
+  const where = `monitor address '${spec}'`;
+  const parts = spec.split(',');
+  const head = parts[0]!;
+  const rest = checkServerOptions(parts.slice(1), where);
+  for (const key of rest.keys()) {
+    if (key !== 'ipv4' && key !== 'ipv6') throw new MonitorServerError(`${where}: unknown option '${key}'`);
+  }
+  if (head.startsWith('unix:')) {
+    const path = head.slice(5);
+    if (path === '') throw new MonitorServerError(`${where}: the unix socket path is empty`);
+    return { kind: 'unix', path };
+  }
+  if (head.startsWith('tcp:')) {
+    const hp = head.slice(4);
+    const colon = hp.lastIndexOf(':');
+    if (colon < 0) throw new MonitorServerError(`${where}: expected tcp:HOST:PORT`);
+    return checkTcp(hp.slice(0, colon), hp.slice(colon + 1), where, options);
+  }
+  throw new MonitorServerError(`${where}: expected unix:PATH or tcp:HOST:PORT`);
+}
+
+/** A `-chardev socket,...` definition. */
+export interface ChardevSocket {
+  readonly id: string;
+  readonly address: MonitorAddress;
+}
+
+/** Parses `socket,id=ID,path=PATH|host=HOST,port=PORT,server=on,wait=off`. */
+export function parseChardevSocket(spec: string, options: AddressOptions = {}): ChardevSocket {
+  const where = `-chardev '${spec}'`;
+  const parts = spec.split(',');
+  if (parts[0] !== 'socket') throw new MonitorServerError(`${where}: only the 'socket' backend is supported here`);
+  const opts = checkServerOptions(parts.slice(1), where);
+  const id = opts.get('id');
+  if (id === undefined || id === '') throw new MonitorServerError(`${where}: missing id=`);
+  const path = opts.get('path');
+  const host = opts.get('host');
+  const port = opts.get('port');
+  for (const key of opts.keys()) {
+    if (!['id', 'path', 'host', 'port', 'ipv4', 'ipv6', 'telnet'].includes(key)) {
+      throw new MonitorServerError(`${where}: unknown option '${key}'`);
+    }
+  }
+  if (opts.has('telnet') && onOff(opts.get('telnet'), 'telnet', where)) {
+    throw new MonitorServerError(`${where}: telnet=on is not supported`);
+  }
+  if (path !== undefined) {
+    if (host !== undefined || port !== undefined) throw new MonitorServerError(`${where}: give either path= or host=/port=, not both`);
+    if (path === '') throw new MonitorServerError(`${where}: the unix socket path is empty`);
+    return { id, address: { kind: 'unix', path } };
+  }
+  if (port === undefined) throw new MonitorServerError(`${where}: needs path= or port=`);
+  return { id, address: checkTcp(host ?? '', port, where, options) };
+}
+
+/** A `-mon` option. */
+export interface MonOption {
+  readonly chardev: string;
+  readonly mode: 'control' | 'readline';
+}
+
+/** Parses `chardev=ID[,mode=control|readline][,pretty=off]` (mode defaults to readline, like QEMU). */
+export function parseMonOption(spec: string): MonOption {
+  let chardev: string | undefined;
+  let mode: MonOption['mode'] = 'readline';
+  for (const o of spec.split(',')) {
+    const [k, v] = [o.slice(0, o.indexOf('=') < 0 ? o.length : o.indexOf('=')), o.includes('=') ? o.slice(o.indexOf('=') + 1) : undefined];
+    if (k === 'chardev' && v) chardev = v;
+    else if (k === 'mode' && (v === 'control' || v === 'readline')) mode = v;
+    else if (k === 'pretty' && (v === 'off' || v === undefined)) continue;
+    else throw new MonitorServerError(`-mon '${spec}': unexpected '${o}' (expected chardev=ID,mode=control|readline)`);
+  }
+  if (chardev === undefined) throw new MonitorServerError(`-mon '${spec}': missing chardev=ID`);
+  return { chardev, mode };
+}
+
+/** A monitor to start: QMP (`control`) or the human monitor (`readline`) at an address. */
+export interface MonitorPlan {
+  readonly mode: 'control' | 'readline';
+  readonly address: MonitorAddress;
+}
+
+/** Matches `-mon` options to `-chardev` definitions; each chardev may serve one monitor. */
+export function resolveMonitors(chardevs: readonly ChardevSocket[], mons: readonly MonOption[]): MonitorPlan[] {
+  const used = new Set<string>();
+  return mons.map((m) => {
+    const c = chardevs.find((d) => d.id === m.chardev);
+    if (!c) throw new MonitorServerError(`-mon chardev=${m.chardev}: no -chardev with id '${m.chardev}'`);
+    if (used.has(c.id)) throw new MonitorServerError(`-mon chardev=${m.chardev}: chardev '${c.id}' is already used by another monitor`);
+    used.add(c.id);
+    return { mode: m.mode, address: c.address };
+  });
+}
+
+/** A running monitor server. */
+export interface MonitorServerHandle {
+  /** The bound address (the real port when 0 was asked for). */
+  readonly address: MonitorAddress;
+  /** Stops listening, drops clients, removes the unix socket file. */
+  close(): Promise<void>;
+}
+
+/** Host wall clock for QMP timestamps. */
+export function hostClock(): QmpTimestamp {
+  const ms = Date.now();
+  return { seconds: Math.floor(ms / 1000), microseconds: (ms % 1000) * 1000 };
+}
+
+/** QMP server options. */
+export interface QmpServerOptions {
+  readonly clock?: () => QmpTimestamp;
+  readonly maxMessageBytes?: number;
+}
+
+interface Client {
+  readonly socket: net.Socket;
+  detach(): void;
+}
+
+async function listen(address: MonitorAddress, onClient: (s: net.Socket) => Client): Promise<MonitorServerHandle> {
+  const clients = new Set<Client>();
+  const server = net.createServer((socket) => {
+    socket.setNoDelay?.(true);
+    const c = onClient(socket);
+    clients.add(c);
+    socket.on('error', () => undefined);
+    socket.on('close', () => { c.detach(); clients.delete(c); });
+  });
+  if (address.kind === 'unix') {
+    let st: fs.Stats | undefined;
+    try { st = fs.lstatSync(address.path); } catch { st = undefined; }
+    if (st) {
+      if (!st.isSocket()) throw new MonitorServerError(`cannot listen on '${address.path}': the file exists and is not a socket`);
+      fs.unlinkSync(address.path);
+    }
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', (e) => reject(new MonitorServerError(`cannot listen on ${describe(address)}: ${e.message}`)));
+    if (address.kind === 'unix') server.listen(address.path, resolve);
+    else server.listen(address.port, address.host, resolve);
+  });
+  const bound = server.address();
+  const actual: MonitorAddress = address.kind === 'tcp' && bound !== null && typeof bound === 'object'
+    ? { kind: 'tcp', host: address.host, port: bound.port } : address;
+  let closing: Promise<void> | undefined;
+  return {
+    address: actual,
+    close: () => {
+      closing ??= new Promise<void>((resolve) => {
+        for (const c of clients) { c.detach(); c.socket.destroy(); }
+        clients.clear();
+        server.close(() => {
+          if (address.kind === 'unix') { try { fs.unlinkSync(address.path); } catch { /* already gone */ } }
+          resolve();
+        });
+      });
+      return closing;
+    },
+  };
+}
+
+function describe(a: MonitorAddress): string {
+  return a.kind === 'unix' ? `unix socket '${a.path}'` : `tcp ${a.host}:${a.port}`;
+}
+
+/** Starts a QMP server; every client gets a greeting, and events once in command mode. */
+export async function startQmpServer(address: MonitorAddress, vm: VmControl, options: QmpServerOptions = {}): Promise<MonitorServerHandle> {
+  const sessions = new Set<QmpSession>();
+  const clock = options.clock ?? hostClock;
+  const handle = await listen(address, (socket) => {
+    const session = new QmpSession({
+      write: (text) => { if (!socket.destroyed) socket.write(text); },
+      close: () => { socket.end(); },
+    }, { vm, clock, maxMessageBytes: options.maxMessageBytes });
+    sessions.add(session);
+    socket.on('data', (d: Buffer) => session.receive(d));
+    session.start();
+    return { socket, detach: () => { session.detach(); sessions.delete(session); } };
+  });
+  const unsubscribe = vm.onEvent((event: VmEvent) => { for (const s of sessions) s.deliverEvent(event); });
+  return {
+    address: handle.address,
+    close: async () => { unsubscribe(); await handle.close(); },
+  };
+}
+
+/** Starts a human-monitor server: banner, "(qemu) " prompt, one command per line. */
+export async function startHmpServer(address: MonitorAddress, vm: VmControl): Promise<MonitorServerHandle> {
+  return listen(address, (socket) => {
+    const conn = new HmpConnection(vm, (text) => { if (!socket.destroyed) socket.write(text); });
+    socket.on('data', (d: Buffer) => conn.receive(d));
+    conn.start();
+    return { socket, detach: () => conn.detach() };
+  });
+}
