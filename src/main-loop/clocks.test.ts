@@ -1,0 +1,138 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Clocks, ClocksError } from './clocks.js';
+import { FakeHostTime } from './fake-host-time.js';
+import { IcountError, icountConfig } from './icount.js';
+
+test('realtime and host read the host; virtual and virtual_rt start at 0', () => {
+  const h = new FakeHostTime();
+  const c = new Clocks(h, undefined, () => 0);
+  assert.equal(c.now('realtime'), h.mono);
+  assert.equal(c.now('host'), h.wall);
+  assert.equal(c.now('virtual'), 0);
+  assert.equal(c.now('virtual_rt'), 0);
+  h.advance(500);
+  assert.equal(c.now('virtual'), 500);
+  assert.equal(c.now('virtual_rt'), 500);
+  h.wall -= 10_000; // host wall clock set back: host follows, the others do not
+  assert.equal(c.now('host'), h.wall);
+  assert.equal(c.now('virtual'), 500);
+});
+
+test('pause stops the virtual clocks, not realtime; resume continues', () => {
+  const h = new FakeHostTime();
+  const c = new Clocks(h, undefined, () => 0);
+  h.advance(100);
+  c.pause();
+  assert.equal(c.running, false);
+  const rt = c.now('realtime');
+  h.advance(1000);
+  assert.equal(c.now('virtual'), 100);
+  assert.equal(c.now('virtual_rt'), 100);
+  assert.equal(c.now('realtime'), rt + 1000);
+  c.pause(); // idempotent
+  c.resume();
+  c.resume();
+  h.advance(50);
+  assert.equal(c.now('virtual'), 150);
+});
+
+test('a machine created stopped starts its clocks at resume', () => {
+  const h = new FakeHostTime();
+  const c = new Clocks(h, undefined, () => 0, { running: false });
+  h.advance(999);
+  assert.equal(c.now('virtual'), 0);
+  c.resume();
+  h.advance(1);
+  assert.equal(c.now('virtual'), 1);
+});
+
+test('icount: virtual = steps << shift + warps, independent of host time', () => {
+  const h = new FakeHostTime();
+  let steps = 10;
+  const c = new Clocks(h, icountConfig(3), () => steps);
+  assert.equal(c.now('virtual'), 0); // counted from creation
+  steps = 110;
+  h.advance(123_456);
+  assert.equal(c.now('virtual'), 800);
+  assert.equal(c.now('virtual_rt'), 123_456);
+  c.warp(200);
+  assert.equal(c.now('virtual'), 1000);
+  assert.equal(c.stepsUntil(17), 3);
+  assert.equal(c.alignAheadNs(), 1000 - 123_456);
+  assert.throws(() => c.warp(-1), ClocksError);
+});
+
+test('warp without icount is refused', () => {
+  const c = new Clocks(new FakeHostTime(), undefined, () => 0);
+  assert.throws(() => c.warp(1), /needs icount/);
+});
+
+test('invalid icount configurations are refused', () => {
+  const h = new FakeHostTime();
+  assert.throws(() => new Clocks(h, { shift: 11, align: false, sleep: true }, () => 0), IcountError);
+  assert.throws(() => new Clocks(h, { shift: 'auto', align: true, sleep: true }, () => 0), /shift=auto and align=on/);
+});
+
+test('sleep=on idle warp adds the real time spent idle', () => {
+  const h = new FakeHostTime();
+  const c = new Clocks(h, icountConfig(0), () => 0);
+  c.startIdleWarp();
+  assert.equal(c.idleWarping, true);
+  h.advance(5000);
+  assert.equal(c.endIdleWarp(), 5000);
+  assert.equal(c.now('virtual'), 5000);
+  assert.equal(c.endIdleWarp(), 0);
+});
+
+test('shift=auto idle warp never overtakes real time', () => {
+  const h = new FakeHostTime();
+  let steps = 0;
+  const c = new Clocks(h, icountConfig('auto'), () => steps);
+  steps = 1000; // 8000 ns of virtual time at shift 3, with no real time passed
+  c.startIdleWarp();
+  h.advance(10_000);
+  assert.equal(c.endIdleWarp(), 2000); // real 10000 - virtual 8000
+  assert.equal(c.now('virtual'), 10_000);
+});
+
+test('save/restore: virtual clocks continue from the saved values', () => {
+  const h = new FakeHostTime();
+  let steps = 0;
+  const c = new Clocks(h, icountConfig(2), () => steps);
+  steps = 50;
+  c.warp(7);
+  h.advance(300);
+  const s = c.save();
+  assert.deepEqual(s, { virtualNs: 207, virtualRtNs: 300, shift: 2, lastDeltaNs: 0 });
+  steps = 90;
+  h.advance(1000);
+  c.restore(s);
+  assert.equal(c.now('virtual'), 207);
+  assert.equal(c.now('virtual_rt'), 300);
+  steps = 91;
+  assert.equal(c.now('virtual'), 211);
+
+  const plain = new Clocks(h, undefined, () => 0);
+  plain.restore({ virtualNs: 42, virtualRtNs: 42, shift: 0, lastDeltaNs: 0 });
+  h.advance(8);
+  assert.equal(plain.now('virtual'), 50);
+  const other = new Clocks(h, icountConfig(5), () => 0);
+  assert.throws(() => other.restore(s), /shift 2/);
+});
+
+test('shift=auto adjustment keeps the virtual clock continuous', () => {
+  const h = new FakeHostTime();
+  let steps = 0;
+  const c = new Clocks(h, icountConfig('auto'), () => steps);
+  assert.equal(c.shift, 3);
+  // The guest runs far ahead of real time: 1e8 steps = 0.8 s virtual in 0.1 s real.
+  steps = 100_000_000;
+  h.advance(100_000_000);
+  const before = c.now('virtual');
+  c.adjustAutoShift();
+  assert.equal(c.shift, 2);
+  assert.equal(c.now('virtual'), before);
+  steps += 1;
+  assert.equal(c.now('virtual'), before + 4);
+});
