@@ -54,6 +54,13 @@ export interface MachineHost {
   /** Sink for `-d` trace lines (`-D FILE` or stderr). */
   readonly log: (line: string) => void;
   readonly trace: TraceFlags;
+  /**
+   * The big lock, when the harts run in a vCPU thread and the main loop touches devices from
+   * another thread. The machine takes it around every device access from the harts, around the
+   * firmware (SBI) trap handler and around its own device work in `runSlice`; never while a
+   * hart executes guest code. Absent: single-thread, no locking.
+   */
+  readonly bql?: { lock(): void; unlock(): void };
 }
 
 export type ShutdownCause = 'finisher-pass' | 'finisher-fail' | 'guest-shutdown' | 'guest-reset' | 'host-request';
@@ -78,6 +85,8 @@ export interface Machine {
   readonly totalSteps: number;
   /** Runs up to `maxSteps` steps in total, round robin over the harts. */
   runSlice(maxSteps: number): SliceResult;
+  /** Console bytes accepted by `receiveConsoleInput` but not yet taken by UART0 (FIFO full). */
+  readonly pendingConsoleInput?: number;
   /** Bytes typed on the console, into UART0's receive FIFO. */
   receiveConsoleInput(bytes: Uint8Array): void;
   /** System reset, as the guest's reset request or `system_reset` does. */

@@ -71,9 +71,20 @@ function describe(option: string, image: BootImage): string {
   return `${option} ${image.path}`;
 }
 
+/** Options of {@link createVirtMachine}. */
+export interface VirtMachineOptions {
+  /**
+   * Attach mode: build the machine's objects over the state arena and RAM buffers of an
+   * existing machine with the same configuration (e.g. in a vCPU worker thread). Nothing of the
+   * machine state changes: images are not loaded and the machine is not powered on. The caller
+   * must keep other threads from touching the machine meanwhile (hold the BQL).
+   */
+  readonly attach?: { readonly arena: SharedArrayBuffer; readonly ram: SharedArrayBuffer };
+}
+
 /** Creates a `virt` machine; throws BoardError on a bad configuration or image. */
-export function createVirtMachine(config: MachineConfig, host: MachineHost): Machine {
-  return new VirtMachine(config, host);
+export function createVirtMachine(config: MachineConfig, host: MachineHost, options: VirtMachineOptions = {}): Machine {
+  return new VirtMachine(config, host, options);
 }
 
 function validate(config: MachineConfig): void {
@@ -129,8 +140,10 @@ class VirtMachine implements Machine {
   private pending: SliceResult | 'reset' | undefined;
   private inputQueue: number[] = [];
   private readonly hostStartNs: number;
+  /** The BQL when harts run in a vCPU thread (MachineHost.bql). */
+  private readonly bql: { lock(): void; unlock(): void } | undefined;
 
-  constructor(config: MachineConfig, host: MachineHost) {
+  constructor(config: MachineConfig, host: MachineHost, options: VirtMachineOptions = {}) {
     validate(config);
     this.config = config;
     this.host = host;
@@ -138,16 +151,21 @@ class VirtMachine implements Machine {
     this.stepNs = config.icountShift === undefined ? undefined : 2 ** config.icountShift;
     this.hostStartNs = host.time.monotonicNs();
 
-    this.arena = new StateArena();
+    this.bql = host.bql;
+    const attach = options.attach;
+    this.arena = attach === undefined ? new StateArena() : new StateArena(attach.arena.byteLength >>> 2, attach.arena);
+    // Attach mode: construction writes arena words (resets, allocation); they are put back at the end.
+    const savedArena = attach === undefined ? undefined : this.arena.u32.slice();
     this.w = this.arena.allocate('board', 'clock', 8);
     this.arena.u32.fill(0, this.w, this.w + 8);
     this.setU64(4, Math.max(0, Math.floor(host.time.realtimeNs())));
     try {
-      this.ram = new Ram(VIRT_MEMMAP.dram.base, config.ramSize);
+      this.ram = new Ram(VIRT_MEMMAP.dram.base, config.ramSize, attach?.ram);
     } catch (e) {
       throw new BoardError(`-m ${config.ramSize / MiB}M: cannot allocate guest RAM (${e instanceof Error ? e.message : String(e)})`);
     }
     if (host.trace.guestErrors) this.bus.onUnmapped = guestErrorHook(host.log);
+    this.bus.deviceLock = host.bql;
 
     this.hsm = new HartStates(this.arena, config.smp);
     if (config.bios.kind === 'default') {
@@ -169,6 +187,18 @@ class VirtMachine implements Machine {
       );
     }
     const trace = createCpuTracer(host.trace, host.log);
+    const sbi = this.sbi;
+    const bql = host.bql;
+    const firmware = sbi === undefined || bql === undefined ? sbi : {
+      handleTrap: (hart: HartApi, cause: number, tval: number): boolean => {
+        bql.lock();
+        try {
+          return sbi.handleTrap(hart, cause, tval);
+        } finally {
+          bql.unlock();
+        }
+      },
+    };
     const time = { mtime: () => this.clint.mtime() };
     const harts: Hart[] = [];
     for (let i = 0; i < config.smp; i++) {
@@ -179,7 +209,7 @@ class VirtMachine implements Machine {
           ram: this.ram,
           bus: this.bus,
           time,
-          ...(this.sbi !== undefined ? { firmware: this.sbi } : {}),
+          ...(firmware !== undefined ? { firmware } : {}),
           ...(trace !== undefined ? { trace } : {}),
         }),
       );
@@ -190,7 +220,8 @@ class VirtMachine implements Machine {
     this.clint = new Clint(this.arena, harts, { mtime: () => this.boardMtime() });
     this.plic = new Plic(this.arena, harts, VIRT_PLIC_NUM_SOURCES);
     this.uart = new Uart16550(this.arena, 'uart0', host.console, this.plic.irqLine(VIRT_IRQ.uart0));
-    this.rtc = new GoldfishRtc(this.arena, { realtimeNs: () => this.getU64(4) + this.virtualNs() }, this.plic.irqLine(VIRT_IRQ.rtc));
+    // The RTC runs on virtual time since power-on; the wall-clock epoch is its tick offset.
+    this.rtc = new GoldfishRtc(this.arena, { realtimeNs: () => this.virtualNs() }, this.plic.irqLine(VIRT_IRQ.rtc));
     const test = new SifiveTest((kind, code) => this.finisher(kind, code));
 
     const m = VIRT_MEMMAP;
@@ -208,7 +239,8 @@ class VirtMachine implements Machine {
     this.plan = plan;
     this.dtb = dtb;
     this.rom.load(buildResetVector(plan));
-    this.powerOn();
+    if (savedArena === undefined) this.powerOn();
+    else this.arena.u32.set(savedArena);
   }
 
   // ---- board state words -------------------------------------------------------------------
@@ -264,7 +296,7 @@ class VirtMachine implements Machine {
     const d = this.clint.nextDeadline();
     let ns = d === Infinity ? Infinity : d * NS_PER_MTIME_TICK;
     const alarm = this.rtc.nextAlarmNs();
-    if (alarm !== Infinity) ns = Math.min(ns, alarm - this.getU64(4));
+    if (alarm !== Infinity) ns = Math.min(ns, alarm);
     return ns;
   }
 
@@ -421,7 +453,7 @@ class VirtMachine implements Machine {
     this.clint.reset();
     this.plic.reset();
     this.uart.reset();
-    this.rtc.reset();
+    this.rtc.reset(BigInt(this.getU64(4)));
     this.setRoundRobin(0, 0);
     for (const h of this.harts) h.reset(VIRT_MEMMAP.mrom.base);
     if (this.sbi !== undefined) {
@@ -438,6 +470,10 @@ class VirtMachine implements Machine {
   }
 
   // ---- console -----------------------------------------------------------------------------
+
+  get pendingConsoleInput(): number {
+    return this.inputQueue.length;
+  }
 
   receiveConsoleInput(bytes: Uint8Array): void {
     for (const b of bytes) this.inputQueue.push(b);
@@ -491,6 +527,17 @@ class VirtMachine implements Machine {
   }
 
   runSlice(maxSteps: number): SliceResult {
+    // With a BQL (vCPU thread): held for the board's device work, dropped while a hart runs.
+    const bql = this.bql;
+    bql?.lock();
+    try {
+      return this.runSliceLocked(maxSteps, bql);
+    } finally {
+      bql?.unlock();
+    }
+  }
+
+  private runSliceLocked(maxSteps: number, bql: { lock(): void; unlock(): void } | undefined): SliceResult {
     this.drainInput();
     let budget = Math.max(0, Math.floor(maxSteps));
     while (true) {
@@ -504,8 +551,10 @@ class VirtMachine implements Machine {
         const ev = this.nextEventNs();
         if (this.stepNs !== undefined) {
           // icount with sleep=off: jump virtual time to the next deadline.
-          if (ev === Infinity || ev <= now) return { kind: 'idle', wakeAtHostNs: Infinity };
-          this.setU64(2, this.warpNs + (ev - now));
+          if (ev === Infinity) return { kind: 'idle', wakeAtHostNs: Infinity };
+          // Jump to the deadline; if a device reports one that is already due but did not
+          // fire, still move time forward so the machine always makes progress.
+          this.setU64(2, this.warpNs + Math.max(ev - now, this.stepNs));
           continue;
         }
         return { kind: 'idle', wakeAtHostNs: ev === Infinity ? Infinity : this.hostStartNs + ev };
@@ -518,10 +567,12 @@ class VirtMachine implements Machine {
       }
       this.running = hart;
       let ran: number;
+      bql?.unlock();
       try {
         ran = hart.run(n);
       } finally {
         this.running = undefined;
+        bql?.lock();
       }
       this.setU64(0, this.totalSteps + ran);
       budget -= ran;

@@ -5,13 +5,19 @@
  */
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import type { BootImage, Machine, MachineConfig, MachineHost } from '../board/machine-api.js';
-import type { HostConsole } from '../host/node/console.js';
-import { fileConsole, nullConsole, stdioConsole } from '../host/node/console.js';
+import type { HostConsole, StdioMonitorFactory } from '../host/node/console.js';
+import { fileConsole, nullConsole, stdioConsole, withStdioMonitor } from '../host/node/console.js';
 import { NodeHostTime } from '../host/node/host-time.js';
 import { RunLoop } from '../host/node/run-loop.js';
+import { ThreadedRunLoop } from '../host/node/threaded-run-loop.js';
 import type { TraceLog } from '../host/node/trace-log.js';
 import { openTraceLog } from '../host/node/trace-log.js';
+import { MachineVmControl } from '../host/node/vm-control.js';
 import { writeAll } from '../host/node/write-all.js';
+import { HMP_PROMPT, HmpConnection } from '../monitor/hmp/connection.js';
+import type { MonitorServerHandle } from '../monitor/server.js';
+import { MonitorServerError, startHmpServer, startQmpServer } from '../monitor/server.js';
+import type { VmControl } from '../monitor/vm-control.js';
 import type { RunOptions } from './options.js';
 import { CliError, parseCommandLine, PROGRAM } from './options.js';
 
@@ -71,14 +77,23 @@ export function buildMachineConfig(o: RunOptions): MachineConfig {
 }
 
 /**
- * The console for UART0. Without -serial, QEMU uses mon:stdio with -nographic and a graphical
- * virtual console otherwise; we have no display, so both get mon:stdio (with a notice).
+ * The console for UART0 (`o.console`: -serial, or QEMU's default as options.ts resolved it).
+ * Without -serial, QEMU uses a graphical virtual console unless -nographic; we have no display,
+ * so the serial port goes to stdio (with a notice). With `-monitor stdio` the human monitor
+ * owns stdin and stdout.
  */
 function openConsole(o: RunOptions, io: ProgramIo): HostConsole {
-  const serial = o.serial ?? { kind: 'mon-stdio' };
+  const serial = o.console;
   if (o.serial === undefined && !o.nographic && !o.displayNone) {
-    io.stderr(`${PROGRAM}: no graphical display: using -serial mon:stdio (Ctrl-A x quits; -nographic hides this notice)\n`);
+    io.stderr(serial.kind === 'null'
+      ? `${PROGRAM}: no graphical display and -monitor stdio: the serial port is not connected (use -serial file:PATH)\n`
+      : `${PROGRAM}: no graphical display: using -serial mon:stdio (Ctrl-A x quits; -nographic hides this notice)\n`);
   }
+  const chardev = openSerial(serial);
+  return o.stdioMonitor === 'stdio' ? withStdioMonitor(chardev) : chardev;
+}
+
+function openSerial(serial: RunOptions['console']): HostConsole {
   switch (serial.kind) {
     case 'null': return nullConsole();
     case 'stdio': return stdioConsole(false);
@@ -90,6 +105,47 @@ function openConsole(o: RunOptions, io: ProgramIo): HostConsole {
         throw new CliError(`-serial file:${serial.path}: could not open file: ${errnoText(e)}`);
       }
   }
+}
+
+/** The human monitor on stdio: banner on the first focus, then a prompt each time. */
+function stdioMonitor(vm: VmControl): StdioMonitorFactory {
+  return (write) => {
+    const conn = new HmpConnection(vm, write);
+    let shown = false;
+    return {
+      receive: (bytes) => conn.receive(bytes),
+      focus: () => {
+        if (shown) {
+          write(HMP_PROMPT);
+        } else {
+          shown = true;
+          conn.start();
+        }
+      },
+    };
+  };
+}
+
+/** Starts the socket monitors in order; on a failure, closes those already started. */
+async function startMonitors(o: RunOptions, vm: VmControl): Promise<MonitorServerHandle[]> {
+  const handles: MonitorServerHandle[] = [];
+  try {
+    for (const m of o.monitors) {
+      handles.push(m.mode === 'control' ? await startQmpServer(m.address, vm) : await startHmpServer(m.address, vm));
+    }
+  } catch (e) {
+    await Promise.all(handles.map((h) => h.close()));
+    if (e instanceof MonitorServerError) throw new CliError(`${o.monitors[handles.length]?.mode === 'control' ? '-qmp' : '-monitor'}: ${e.message}`);
+    throw e;
+  }
+  return handles;
+}
+
+/** Closes the monitors after pending replies and events had a turn to reach the sockets. */
+async function closeMonitors(handles: readonly MonitorServerHandle[]): Promise<void> {
+  if (handles.length === 0) return;
+  await new Promise<void>((resolve) => setTimeout(resolve, 20));
+  await Promise.all(handles.map((h) => h.close()));
 }
 
 function isBoardError(e: unknown): e is Error {
@@ -162,11 +218,20 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
       return 0;
     }
     const activeConsole = hostConsole as HostConsole;
-    const loop = new RunLoop(machine, host.time);
+    // Issue 4 (threads): harts run in a vCPU worker (ThreadedRunLoop); REPLAYVM_THREADS=0, or -d
+    // tracing (its lines would come from another thread), keeps the single-thread RunLoop.
+    const threaded = process.env['REPLAYVM_THREADS'] !== '0' && !Object.values(o.trace).some(Boolean);
+    const loop = threaded
+      ? new ThreadedRunLoop(machine, host.time, { console: host.console, trace: o.trace, log: host.log })
+      : new RunLoop(machine, host.time);
     const onSignal = (name: NodeJS.Signals, num: number): void => {
       io.stderr(`${PROGRAM}: terminating on signal ${num} (${name})\n`);
       loop.stop(0);
     };
+    // The monitors: -S pauses the runner before it starts ('prelaunch' until cont).
+    const vm = new MachineVmControl(loop instanceof ThreadedRunLoop ? loop.machineForMonitor() : machine, loop, { startPaused: o.startPaused });
+    if (o.startPaused) await loop.pause();
+    const monitorServers = await startMonitors(o, vm);
     const listeners = SIGNALS.map(([name, num]) => {
       const l = (): void => onSignal(name, num);
       process.on(name, l);
@@ -174,17 +239,22 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
     });
     activeConsole.start({
       input: (bytes) => {
+        // Threaded: into UART0 under the locks, then kicks the vCPU thread (issue 4).
+        if (loop instanceof ThreadedRunLoop) return loop.input(bytes);
         machine.receiveConsoleInput(bytes);
         loop.wake();
       },
       quit: () => loop.stop(0),
       interrupt: () => onSignal('SIGINT', 2),
+      monitor: o.stdioMonitor === 'none' ? undefined : stdioMonitor(vm),
     });
     try {
       const outcome = await loop.run();
+      vm.machineEnded(outcome.cause); // SHUTDOWN event (no-op after quit, which sent its own)
       return outcome.exitCode;
     } finally {
       for (const [name, l] of listeners) process.off(name, l);
+      await closeMonitors(monitorServers);
       activeConsole.close();
       await activeConsole.flush();
     }

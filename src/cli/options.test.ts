@@ -123,3 +123,44 @@ test('helpers: parseSize and parseKeyValues', () => {
   assert.deepEqual(parseKeyValues('virt,a=1,,2', 'type', '-M'), [{ key: 'type', value: 'virt' }, { key: 'a', value: '1,2' }]);
   assert.throws(() => parseKeyValues('a=1,b', 'type', '-M'), CliError);
 });
+
+test('monitor defaults follow QEMU: mux with -nographic, plain stdio once -qmp/-monitor/-mon is given', () => {
+  const d = run(['-nographic']);
+  assert.deepEqual([d.console, d.stdioMonitor, d.monitors, d.startPaused], [{ kind: 'mon-stdio' }, 'mux', [], false]);
+  const q = run(['-nographic', '-qmp', 'unix:/tmp/q.sock,server=on,wait=off']);
+  assert.deepEqual(q.console, { kind: 'stdio' });
+  assert.equal(q.stdioMonitor, 'none');
+  assert.deepEqual(q.monitors, [{ mode: 'control', address: { kind: 'unix', path: '/tmp/q.sock' } }]);
+  assert.deepEqual(run(['-nographic', '-monitor', 'none']).console, { kind: 'stdio' });
+  // mon:stdio always carries a monitor, as in QEMU.
+  assert.equal(run(['-nographic', '-monitor', 'none', '-serial', 'mon:stdio']).stdioMonitor, 'mux');
+  // With -nographic and the serial port elsewhere, the default monitor takes stdio.
+  assert.equal(run(['-nographic', '-serial', 'null']).stdioMonitor, 'stdio');
+  assert.equal(run(['-nographic', '-serial', 'stdio', '-monitor', 'none']).stdioMonitor, 'none');
+  assert.equal(run(['-S']).startPaused, true);
+});
+
+test('-monitor, -qmp, -chardev and -mon', () => {
+  const o = run(['-display', 'none', '-monitor', 'stdio', '-qmp', 'tcp:127.0.0.1:4444,server,nowait',
+    '-chardev', 'socket,id=m,path=/tmp/m.sock,server=on,wait=off', '-mon', 'chardev=m,mode=control',
+    '-monitor', 'tcp:localhost:0,server=on,wait=off']);
+  assert.deepEqual(o.console, { kind: 'null' });
+  assert.equal(o.stdioMonitor, 'stdio');
+  assert.deepEqual(o.monitors, [
+    { mode: 'control', address: { kind: 'tcp', host: '127.0.0.1', port: 4444 } },
+    { mode: 'readline', address: { kind: 'tcp', host: 'localhost', port: 0 } },
+    { mode: 'control', address: { kind: 'unix', path: '/tmp/m.sock' } },
+  ]);
+  fails(['-nographic', '-monitor', 'stdio'], /^-monitor stdio: cannot use stdio by multiple character devices/);
+  fails(['-serial', 'mon:stdio', '-monitor', 'stdio'], /^-monitor stdio: cannot use stdio/);
+  fails(['-monitor', 'vc'], /^-monitor vc: 'vc' is not a supported monitor backend/);
+  fails(['-qmp', 'stdio'], /^-qmp stdio: /);
+  fails(['-qmp', 'unix:/tmp/x'], /^-qmp unix:\/tmp\/x: .*server=on/);
+  fails(['-qmp', 'tcp:0.0.0.0:4444,server=on,wait=off'], /^-qmp tcp:0\.0\.0\.0:4444,server=on,wait=off: .*non-loopback/);
+  fails(['-mon', 'chardev=nope'], /^-mon: .*no -chardev with id 'nope'/);
+  fails(['-chardev', 'socket,id=a,path=/tmp/a,server=on,wait=off'], /^-chardev socket,id=a: not used by any -mon/);
+  fails(['-chardev', 'socket,id=a,path=/tmp/a,server=on,wait=off', '-chardev', 'socket,id=a,path=/tmp/b,server=on,wait=off'], /duplicate/);
+  fails(['-qmp', 'unix:/tmp/s,server=on,wait=off', '-monitor', 'unix:/tmp/s,server=on,wait=off'], /used by another monitor/);
+  assert.ok(helpText().split('\n').some((l) => l.startsWith('-qmp ')));
+  assert.ok(helpText().split('\n').some((l) => l.startsWith('-S ')));
+});

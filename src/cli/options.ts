@@ -4,6 +4,8 @@
  * Every option we do not implement is an error, never silently ignored.
  */
 import type { TraceFlags } from '../board/machine-api.js';
+import type { ChardevSocket, MonitorPlan, MonOption } from '../monitor/server.js';
+import { MonitorServerError, parseChardevSocket, parseMonitorAddress, parseMonOption, resolveMonitors } from '../monitor/server.js';
 
 /** The program name used in messages. */
 export const PROGRAM = 'replayvm';
@@ -29,6 +31,13 @@ export type BiosSpec =
   | { readonly kind: 'default' }
   | { readonly kind: 'file'; readonly path: string };
 
+/**
+ * Where a human monitor talks over stdio: `mux` behind the console's Ctrl-A c (mon:stdio),
+ * `stdio` owning stdin/stdout (`-monitor stdio`, or QEMU's default monitor with -nographic when
+ * the serial port is elsewhere), or `none`.
+ */
+export type StdioMonitor = 'mux' | 'stdio' | 'none';
+
 /** Options for a run of the machine. */
 export interface RunOptions {
   /** `-M virt,dumpdtb=FILE`. */
@@ -52,6 +61,18 @@ export interface RunOptions {
   /** `-D FILE`: where `-d` output goes (default stderr). */
   readonly logFile?: string;
   readonly icountShift?: number;
+  /**
+   * Where UART0 is connected after QEMU's defaults are applied: `serial` when given; else
+   * mon:stdio (plain stdio with -nographic when a -monitor/-qmp/-mon option replaced the
+   * default monitor), or null when `-monitor stdio` took stdio without -nographic.
+   */
+  readonly console: SerialSpec;
+  /** The human monitor on stdio, if any. */
+  readonly stdioMonitor: StdioMonitor;
+  /** Socket monitors (`-qmp`, `-monitor unix:/tcp:`, `-chardev socket` + `-mon`), in order. */
+  readonly monitors: readonly MonitorPlan[];
+  /** `-S`: do not start the vCPUs until `cont`. */
+  readonly startPaused: boolean;
 }
 
 /** What the command line asks for. */
@@ -104,6 +125,11 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'd', arg: 'ITEM1[,...]', help: `enable logging of items: ${LOG_ITEMS.map((i) => i[0]).join(', ')} (-d help lists them)` },
   { name: 'D', arg: 'FILE', help: 'write -d logs to FILE instead of stderr' },
   { name: 'icount', arg: '[shift=]N', help: `virtual time is 2^N ns per instruction, N in 0..${MAX_ICOUNT_SHIFT} (deterministic)` },
+  { name: 'monitor', arg: 'stdio|none|unix:PATH,server=on,wait=off|tcp:HOST:PORT,server=on,wait=off', help: 'the human monitor (default: Ctrl-A c on the console)' },
+  { name: 'qmp', arg: 'unix:PATH,server=on,wait=off|tcp:HOST:PORT,server=on,wait=off', help: 'a QMP (JSON) monitor socket; repeatable' },
+  { name: 'chardev', arg: 'socket,id=ID,path=PATH|host=HOST,port=PORT,server=on,wait=off', help: 'a socket for -mon' },
+  { name: 'mon', arg: 'chardev=ID[,mode=control|readline]', help: 'a monitor (QMP with mode=control) on a -chardev' },
+  { name: 'S', help: 'do not start the CPUs until the monitor says cont' },
 ];
 
 /** The text printed by `-version`. */
@@ -271,9 +297,9 @@ function parseIcount(text: string, option: string): number {
 
 /** Options that take an argument (canonical names). */
 const WITH_ARG = new Set(['machine', 'm', 'smp', 'cpu', 'bios', 'kernel', 'initrd', 'append', 'dtb', 'serial',
-  'display', 'name', 'd', 'D', 'icount']);
+  'display', 'name', 'd', 'D', 'icount', 'monitor', 'qmp', 'chardev', 'mon']);
 /** Options without an argument. */
-const WITHOUT_ARG = new Set(['nographic', 'no-reboot', 'version', 'h']);
+const WITHOUT_ARG = new Set(['nographic', 'no-reboot', 'version', 'h', 'S']);
 const ALIASES: Readonly<Record<string, string>> = { M: 'machine', help: 'h' };
 
 /**
@@ -297,6 +323,22 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const trace: Record<keyof TraceFlags, boolean> = { int: false, guestErrors: false, unimp: false, inAsm: false };
   let logFile: string | undefined;
   let icountShift: number | undefined;
+  let startPaused = false;
+  /** QEMU's default_monitor: cleared by -monitor, -qmp and -mon. */
+  let defaultMonitor = true;
+  let monitorStdio = false;
+  const monitors: MonitorPlan[] = [];
+  const chardevs: ChardevSocket[] = [];
+  const mons: MonOption[] = [];
+  /** Runs a monitor parser; its error becomes a CliError naming the option. */
+  const monitorArg = <T>(where: string, parse: () => T): T => {
+    try {
+      return parse();
+    } catch (e) {
+      if (e instanceof MonitorServerError) throw new CliError(`${where}: ${e.message}`);
+      throw e;
+    }
+  };
 
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i];
@@ -387,14 +429,72 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       case 'icount':
         icountShift = parseIcount(arg, shown);
         break;
+      case 'S':
+        startPaused = true;
+        break;
+      case 'monitor':
+        defaultMonitor = false;
+        if (arg === 'none') break;
+        if (arg === 'stdio') {
+          if (monitorStdio) throw new CliError(`${where}: cannot use stdio by multiple character devices`);
+          monitorStdio = true;
+          break;
+        }
+        if (!arg.startsWith('unix:') && !arg.startsWith('tcp:')) {
+          throw new CliError(`${where}: '${arg}' is not a supported monitor backend (stdio, none, unix:PATH,server=on,wait=off, tcp:HOST:PORT,server=on,wait=off)`);
+        }
+        monitors.push({ mode: 'readline', address: monitorArg(where, () => parseMonitorAddress(arg)) });
+        break;
+      case 'qmp':
+        defaultMonitor = false;
+        if (!arg.startsWith('unix:') && !arg.startsWith('tcp:')) {
+          throw new CliError(`${where}: '${arg}' is not a supported QMP backend (unix:PATH,server=on,wait=off, tcp:HOST:PORT,server=on,wait=off)`);
+        }
+        monitors.push({ mode: 'control', address: monitorArg(where, () => parseMonitorAddress(arg)) });
+        break;
+      case 'chardev': {
+        const c = monitorArg(where, () => parseChardevSocket(arg));
+        if (chardevs.some((d) => d.id === c.id)) throw new CliError(`${where}: attempt to add duplicate property 'id' to object (type 'chardev'): '${c.id}'`);
+        chardevs.push(c);
+        break;
+      }
+      case 'mon':
+        defaultMonitor = false;
+        mons.push(monitorArg(where, () => parseMonOption(arg)));
+        break;
       default:
         throw new CliError(`${shown}: option not implemented`);
     }
   }
 
-  if (nographic && serial?.kind === 'stdio') {
+  if (nographic && defaultMonitor && serial?.kind === 'stdio') {
     throw new CliError('-serial stdio: cannot use stdio by multiple character devices (with -nographic use -serial mon:stdio)');
   }
+  monitors.push(...monitorArg('-mon', () => resolveMonitors(chardevs, mons)));
+  for (const c of chardevs) {
+    if (!mons.some((m) => m.chardev === c.id)) throw new CliError(`-chardev socket,id=${c.id}: not used by any -mon (only monitor sockets are supported)`);
+  }
+  const seen = new Set<string>();
+  for (const m of monitors) {
+    const key = m.address.kind === 'unix' ? `unix:${m.address.path}` : `tcp:${m.address.host}:${m.address.port}`;
+    if (seen.has(key) && !(m.address.kind === 'tcp' && m.address.port === 0)) {
+      throw new CliError(`${m.mode === 'control' ? '-qmp' : '-monitor'} ${key}: the address is used by another monitor`);
+    }
+    seen.add(key);
+  }
+  // QEMU's defaults (vl.c): with -nographic the serial port is mon:stdio while the default
+  // monitor exists, plain stdio otherwise, and the default monitor takes stdio when the serial
+  // port is elsewhere. Without a display we put the serial port on stdio as with -nographic.
+  let console: SerialSpec;
+  if (serial !== undefined) console = serial;
+  else if (monitorStdio && !nographic) console = { kind: 'null' };
+  else console = nographic && !defaultMonitor ? { kind: 'stdio' } : { kind: 'mon-stdio' };
+  const stdioUser = console.kind === 'stdio' || console.kind === 'mon-stdio';
+  if (monitorStdio && stdioUser) {
+    throw new CliError(`-monitor stdio: cannot use stdio by multiple character devices (the serial port is on stdio${serial === undefined ? ' with -nographic' : ''}; use -serial null or file:PATH, or the console's Ctrl-A c)`);
+  }
+  const stdioMonitor: StdioMonitor = monitorStdio || (nographic && defaultMonitor && !stdioUser) ? 'stdio'
+    : console.kind === 'mon-stdio' ? 'mux' : 'none';
   if (initrd !== undefined && kernel === undefined) throw new CliError('-initrd: requires -kernel');
   if (append !== undefined && kernel === undefined) throw new CliError('-append: requires -kernel');
 
@@ -402,7 +502,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     kind: 'run',
     options: {
       dumpDtb, ramSize, smp, bios, kernel, initrd, append, dtb, nographic, displayNone, serial, noReboot, name,
-      trace: { ...trace }, logFile, icountShift,
+      trace: { ...trace }, logFile, icountShift, console, stdioMonitor, monitors, startPaused,
     },
   };
 }

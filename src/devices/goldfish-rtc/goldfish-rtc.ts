@@ -5,8 +5,11 @@
  * State in the arena (owner `rtc`): `offset` (signed 64-bit ns added to the clock), `alarmNext`
  * (64-bit, in counter ns), `regs` (timeHigh latch, irqEnabled, irqPending, alarmRunning, irq level).
  *
- * The clock's `realtimeNs()` is a JS number (about 1.7e18 today), so it carries ~256 ns of
- * rounding; the counter arithmetic itself is done exactly with bigints.
+ * Like QEMU's `tick_offset`, the wall-clock epoch lives in `offset` (exact, 64-bit), set at
+ * reset, and the clock the counter runs on stays small (ns since power-on). A clock that
+ * carried the epoch itself would be a JS number near 1.7e18 with ~256 ns of rounding, and the
+ * board's deadline arithmetic and the device's own comparison could then disagree about
+ * whether an alarm is due (which left a guest waiting forever).
  */
 import type { MmioDevice } from '../../memory/address-map.js';
 import type { StateArena } from '../../memory/state-arena.js';
@@ -43,7 +46,8 @@ export class GoldfishRtc implements MmioDevice {
 
   /**
    * @param arena state arena (owner `rtc`).
-   * @param clock wall-clock time in ns since the Unix epoch (host time: recorded by replay outside the core).
+   * @param clock the time the counter runs on, in ns (the board passes ns since power-on; the
+   *   epoch goes into the offset through `reset(tickOffsetNs)`).
    * @param irq the interrupt line into the PLIC (source 11 on `virt`).
    */
   constructor(arena: StateArena, private readonly clock: { realtimeNs(): number }, private readonly irq: IrqLine) {
@@ -55,9 +59,12 @@ export class GoldfishRtc implements MmioDevice {
     this.reset();
   }
 
-  /** Reset: offset 0 (the counter shows wall-clock time), alarm off, interrupt lowered. */
-  reset(): void {
-    this.arena.writeU64(this.offsetW, 0n);
+  /**
+   * Reset: offset = `tickOffsetNs` (the counter shows clock + offset: the board passes the
+   * wall-clock time at power-on), alarm off, interrupt lowered.
+   */
+  reset(tickOffsetNs = 0n): void {
+    this.arena.writeU64(this.offsetW, BigInt.asUintN(64, tickOffsetNs));
     this.arena.writeU64(this.alarmW, 0n);
     for (let i = 0; i < REG_WORDS; i++) this.u32[this.regs + i] = 0;
     this.irq.set(false);
@@ -110,7 +117,7 @@ export class GoldfishRtc implements MmioDevice {
     if (this.u32[this.regs + R_ALARM_RUNNING] !== 0 && this.alarmNext() <= this.count()) this.raiseAlarm();
   }
 
-  /** When the running alarm fires, in the clock's ns (`realtimeNs` scale); Infinity if no alarm runs. */
+  /** When the running alarm fires, in the clock's ns; Infinity if no alarm runs. */
   nextAlarmNs(): number {
     if (this.u32[this.regs + R_ALARM_RUNNING] === 0) return Infinity;
     return Number(this.alarmNext() - this.offset());

@@ -5,7 +5,7 @@
 import { closeSync, openSync } from 'node:fs';
 import type { CharBackend } from '../../devices/char-backend.js';
 import { NULL_CHAR_BACKEND } from '../../devices/char-backend.js';
-import { MuxDecoder, muxHelpText } from './mux.js';
+import { MonitorLineInput, MuxDecoder, muxHelpText } from './mux.js';
 import { writeAll } from './write-all.js';
 
 /** What the console asks of the program. */
@@ -16,6 +16,39 @@ export interface ConsoleHandlers {
   quit(): void;
   /** Ctrl-C on a raw TTY with plain `-serial stdio` (QEMU's signal=on). */
   interrupt(): void;
+  /**
+   * The human monitor for stdio: behind Ctrl-A c on a mon:stdio console, or owning stdin with
+   * `withStdioMonitor`. Without it, Ctrl-A c says that there is no monitor.
+   */
+  readonly monitor?: StdioMonitorFactory;
+}
+
+/** A human monitor conversation on stdio. */
+export interface StdioMonitorSession {
+  /** Typed bytes: whole lines ending in "\n" on a terminal (the console edits and echoes them). */
+  receive(bytes: Uint8Array): void;
+  /** The monitor got the focus (QEMU prints the banner the first time, then a prompt). */
+  focus(): void;
+}
+
+/** Creates the monitor session; `write` prints on stdout. */
+export type StdioMonitorFactory = (write: (text: string) => void) => StdioMonitorSession;
+
+/** Routes typed bytes to a monitor session, editing lines on a raw terminal. */
+class MonitorInput {
+  private readonly editor = new MonitorLineInput();
+  private readonly encoder = new TextEncoder();
+  constructor(private readonly session: StdioMonitorSession, private readonly raw: boolean, private readonly out: (text: string) => void) {}
+
+  feed(bytes: Uint8Array): void {
+    if (!this.raw) {
+      this.session.receive(bytes);
+      return;
+    }
+    const r = this.editor.feed(bytes);
+    if (r.echo !== '') this.out(r.echo);
+    for (const line of r.lines) this.session.receive(this.encoder.encode(line));
+  }
 }
 
 /** A console chardev: the guest's output side plus host input handling. */
@@ -32,7 +65,7 @@ export interface HostConsole {
 
 /** The message Ctrl-A x prints (QEMU prints "QEMU: Terminated"). */
 export const TERMINATED_MESSAGE = 'replayvm: terminated\n\r';
-/** What Ctrl-A c prints until the monitor exists. */
+/** What Ctrl-A c prints when there is no monitor on the console. */
 export const NO_MONITOR_MESSAGE = '\n\rreplayvm: monitor not available yet\n\r';
 
 const CTRL_C = 0x03;
@@ -79,6 +112,9 @@ export function stdioConsole(mux: boolean): HostConsole {
     if (!stdoutBroken) stdout.write(typeof data === 'string' ? data : Buffer.from(data));
   };
   const decoder = new MuxDecoder();
+  let monitor: MonitorInput | undefined;
+  let session: StdioMonitorSession | undefined;
+  let monitorFocus = false;
 
   return {
     backend: { write: (bytes: Uint8Array) => out(bytes) },
@@ -88,6 +124,10 @@ export function stdioConsole(mux: boolean): HostConsole {
       if (stdin.isTTY) {
         stdin.setRawMode(true);
         rawSet = true;
+      }
+      if (mux && handlers.monitor !== undefined) {
+        session = handlers.monitor((text) => out(text));
+        monitor = new MonitorInput(session, rawSet, (text) => out(text));
       }
       stdin.on('data', (chunk: Buffer) => {
         if (closed) return;
@@ -105,13 +145,24 @@ export function stdioConsole(mux: boolean): HostConsole {
         for (const ev of decoder.feed(bytes)) {
           if (closed) return;
           switch (ev.kind) {
-            case 'input': handlers.input(ev.bytes); break;
+            case 'input':
+              if (monitorFocus && monitor !== undefined) monitor.feed(ev.bytes);
+              else handlers.input(ev.bytes);
+              break;
             case 'help': out(muxHelpText()); break;
             case 'quit':
               out(TERMINATED_MESSAGE);
               handlers.quit();
               return;
-            case 'monitor': out(NO_MONITOR_MESSAGE); break;
+            case 'monitor':
+              if (session === undefined) {
+                out(NO_MONITOR_MESSAGE);
+              } else {
+                // As QEMU's mux: switching prints nothing itself; the monitor shows its prompt.
+                monitorFocus = !monitorFocus;
+                if (monitorFocus) session.focus();
+              }
+              break;
             case 'break': out('\n\rreplayvm: break not supported yet\n\r'); break;
             case 'timestamps': out('\n\rreplayvm: console timestamps not supported yet\n\r'); break;
             case 'save': break; // no disks, nothing to save (as QEMU without -snapshot)
@@ -128,6 +179,72 @@ export function stdioConsole(mux: boolean): HostConsole {
       });
     },
     close(): void {
+      if (closed) return;
+      closed = true;
+      if (rawSet) {
+        try {
+          stdin.setRawMode(false);
+        } catch {
+          // the terminal is gone
+        }
+      }
+      if (started) stdin.pause();
+    },
+  };
+}
+
+/**
+ * `-monitor stdio`: the human monitor owns stdin and writes on stdout (the serial port is
+ * `serial`, elsewhere). A TTY is put in raw mode with a small line editor; Ctrl-C there ends
+ * the program like QEMU's stdio (signal=on).
+ */
+export function withStdioMonitor(serial: HostConsole): HostConsole {
+  const stdin = process.stdin;
+  const stdout = process.stdout;
+  let rawSet = false;
+  let closed = false;
+  let started = false;
+  let stdoutBroken = false;
+  stdout.on('error', () => {
+    stdoutBroken = true;
+  });
+  const out = (text: string): void => {
+    if (!stdoutBroken) stdout.write(text);
+  };
+  return {
+    backend: serial.backend,
+    start(handlers: ConsoleHandlers): void {
+      serial.start(handlers);
+      if (started || closed || handlers.monitor === undefined) return;
+      started = true;
+      if (stdin.isTTY) {
+        stdin.setRawMode(true);
+        rawSet = true;
+      }
+      const session = handlers.monitor(out);
+      const input = new MonitorInput(session, rawSet, out);
+      stdin.on('data', (chunk: Buffer) => {
+        if (closed) return;
+        const bytes = new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length);
+        if (rawSet && bytes.includes(CTRL_C)) {
+          handlers.interrupt();
+          return;
+        }
+        input.feed(bytes.slice());
+      });
+      stdin.on('error', () => {});
+      stdin.resume();
+      session.focus();
+    },
+    async flush(): Promise<void> {
+      await serial.flush();
+      if (stdoutBroken) return;
+      await new Promise<void>((resolve) => {
+        stdout.write('', () => resolve());
+      });
+    },
+    close(): void {
+      serial.close();
       if (closed) return;
       closed = true;
       if (rawSet) {

@@ -75,3 +75,55 @@ export class MuxDecoder {
     return events;
   }
 }
+
+/** What typed bytes do on a raw terminal for the monitor: text to echo and finished lines. */
+export interface LineInputResult {
+  /** Text to write back (echo, erase sequences, CRLF on Enter). */
+  readonly echo: string;
+  /** Completed lines, each ending in "\n", for the monitor. */
+  readonly lines: string[];
+}
+
+/**
+ * A minimal line editor for the human monitor on a raw terminal (QEMU's readline does this):
+ * printable characters are echoed, Enter (CR or LF) ends the line, Backspace/DEL erases, Ctrl-U
+ * erases the line; escape sequences (arrow keys) are dropped.
+ */
+export class MonitorLineInput {
+  private line = '';
+  private escape = 0;
+  private lastCr = false;
+
+  /** Feeds typed bytes (one byte per character, Latin-1). */
+  feed(bytes: Uint8Array): LineInputResult {
+    let echo = '';
+    const lines: string[] = [];
+    for (const b of bytes) {
+      const afterCr = this.lastCr;
+      this.lastCr = false;
+      if (this.escape === 1) { this.escape = b === 0x5b || b === 0x4f ? 2 : 0; continue; } // ESC [ or ESC O
+      if (this.escape === 2) { if (b >= 0x40 && b <= 0x7e) this.escape = 0; continue; }
+      if (b === 0x1b) { this.escape = 1; continue; }
+      if (b === 0x0d || b === 0x0a) {
+        if (b === 0x0a && afterCr) continue; // CRLF is one Enter
+        this.lastCr = b === 0x0d;
+        echo += '\r\n';
+        lines.push(this.line + '\n');
+        this.line = '';
+      } else if (b === 0x7f || b === 0x08) {
+        if (this.line.length > 0) {
+          this.line = this.line.slice(0, -1);
+          echo += '\b \b';
+        }
+      } else if (b === 0x15) {
+        echo += '\b \b'.repeat(this.line.length);
+        this.line = '';
+      } else if (b >= 0x20 && b !== 0x7f) {
+        const c = String.fromCharCode(b);
+        this.line += c;
+        echo += c;
+      }
+    }
+    return { echo, lines };
+  }
+}

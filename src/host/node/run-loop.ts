@@ -5,6 +5,7 @@
  */
 import type { Machine, ShutdownCause } from '../../board/machine-api.js';
 import type { HostTime } from '../../main-loop/clock.js';
+import type { VmPauseControl } from './vm-runner.js';
 
 /** How a run ended. */
 export interface RunOutcome {
@@ -26,13 +27,15 @@ const MAX_BUDGET = 8_000_000;
 const MAX_TIMER_MS = 0x7fffffff;
 
 /** Runs one machine until it shuts down, `stop` is called, or `runSlice` throws. */
-export class RunLoop {
+export class RunLoop implements VmPauseControl {
   private budget: number;
   private readonly targetNs: number;
   private immediate: ReturnType<typeof setImmediate> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
   private keepAlive: ReturnType<typeof setInterval> | undefined;
   private finished = false;
+  private pausedFlag = false;
+  private started = false;
   private resolve: ((o: RunOutcome) => void) | undefined;
   private reject: ((e: unknown) => void) | undefined;
 
@@ -48,13 +51,39 @@ export class RunLoop {
       this.reject = reject;
       // Keeps Node alive while the machine waits for input only (e.g. after stdin's EOF).
       this.keepAlive = setInterval(() => {}, 1 << 30);
-      this.schedule();
+      this.started = true;
+      if (!this.pausedFlag) this.schedule();
     });
+  }
+
+  /** True between `pause` and `resume`. */
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+
+  /**
+   * Stops running slices. Slices run synchronously on this thread, so none is in progress
+   * when this is called: the machine is quiescent at once. Before `run`, the run starts paused.
+   */
+  pause(): Promise<void> {
+    this.pausedFlag = true;
+    if (this.immediate !== undefined) clearImmediate(this.immediate);
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.immediate = this.timer = undefined;
+    return Promise.resolve();
+  }
+
+  /** Runs slices again after `pause` (the next slice is scheduled at once). */
+  resume(): Promise<void> {
+    if (!this.pausedFlag) return Promise.resolve();
+    this.pausedFlag = false;
+    if (this.started && !this.finished) this.schedule();
+    return Promise.resolve();
   }
 
   /** Host input arrived: end an idle wait now. */
   wake(): void {
-    if (this.finished || this.immediate !== undefined) return;
+    if (this.finished || this.pausedFlag || !this.started || this.immediate !== undefined) return;
     this.schedule();
   }
 
@@ -84,7 +113,7 @@ export class RunLoop {
 
   private slice(): void {
     this.immediate = undefined;
-    if (this.finished) return;
+    if (this.finished || this.pausedFlag) return;
     let result;
     try {
       const t0 = this.time.monotonicNs();

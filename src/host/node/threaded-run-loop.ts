@@ -1,0 +1,176 @@
+/**
+ * Drives a machine with its harts in a vCPU worker thread (see vcpu-controller.ts) and the main
+ * loop on Node's main thread; the same surface as RunLoop (`run`, `wake`, `stop`) plus `input`
+ * (console bytes go into UART0 under the locks, on the main thread's view of the machine).
+ *
+ * Environment (tests and diagnostics):
+ *  - REPLAYVM_LOCK_MODE=record: run the replay mutex in mode record (locks engaged, no log).
+ *  - REPLAYVM_FINAL_STATE=path: at the end, write {"totalSteps","stateHash"} JSON to path.
+ */
+import { writeFileSync } from 'node:fs';
+import type { Machine, TraceFlags } from '../../board/machine-api.js';
+import type { CharBackend } from '../../devices/char-backend.js';
+import type { HostTime } from '../../main-loop/clock.js';
+import type { ReplayMode } from '../../threads/lock/index.js';
+import type { RunOutcome } from './run-loop.js';
+import { VcpuController } from './vcpu-controller.js';
+import type { VmPauseControl } from './vm-runner.js';
+
+/** Options of a {@link ThreadedRunLoop}. */
+export interface ThreadedRunLoopOptions {
+  /** Where guest console output goes (the host console backend). */
+  readonly console: CharBackend;
+  readonly trace: TraceFlags;
+  /** Sink for `-d` lines from the vCPU thread. */
+  readonly log?: (line: string) => void;
+  /** Replay mutex mode; default from REPLAYVM_LOCK_MODE, else none. */
+  readonly mode?: ReplayMode;
+  readonly initialBudget?: number;
+  readonly targetSliceMs?: number;
+}
+
+/** Retry interval for console input UART0 could not take yet. */
+const INPUT_RETRY_MS = 2;
+
+function envMode(): ReplayMode {
+  const v = process.env['REPLAYVM_LOCK_MODE'];
+  return v === 'record' ? 'record' : 'none';
+}
+
+/** Runs one machine in a vCPU thread until it shuts down, `stop` is called, or the thread fails. */
+export class ThreadedRunLoop implements VmPauseControl {
+  /** The vCPU thread (for stop/cont). */
+  readonly controller: VcpuController;
+  private finished = false;
+  private resolve: ((o: RunOutcome) => void) | undefined;
+  private reject: ((e: unknown) => void) | undefined;
+  private retry: ReturnType<typeof setInterval> | undefined;
+  private pausedFlag = false;
+  private started = false;
+  /** pause/resume run one after the other, each waiting for the vCPU thread's state. */
+  private chain: Promise<void> = Promise.resolve();
+
+  /** `time` is unused (the vCPU thread has its own host clock); kept for RunLoop's signature. */
+  constructor(private readonly machine: Machine, _time: HostTime, options: ThreadedRunLoopOptions) {
+    this.controller = new VcpuController({
+      machine,
+      trace: options.trace,
+      mode: options.mode ?? envMode(),
+      onOutput: (bytes) => options.console.write(bytes),
+      ...(options.log !== undefined ? { onLog: options.log } : {}),
+      onShutdown: (cause, exitCode) => void this.finish({ cause, exitCode }),
+      onError: (e) => void this.finish(undefined, e),
+      ...(options.initialBudget !== undefined ? { initialBudget: options.initialBudget } : {}),
+      ...(options.targetSliceMs !== undefined ? { targetSliceMs: options.targetSliceMs } : {}),
+    });
+  }
+
+  /** Starts the vCPU thread; settles when the machine stops (rejects if the thread fails). */
+  run(): Promise<RunOutcome> {
+    return new Promise<RunOutcome>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+      this.started = true;
+      this.chain = this.chain.then(() => this.controller.start(this.pausedFlag));
+      this.chain.catch((e: unknown) => void this.finish(undefined, e));
+    });
+  }
+
+  /** True between `pause` and `resume`. */
+  get paused(): boolean {
+    return this.pausedFlag;
+  }
+
+  /** Parks the vCPU thread; resolves once it is paused (at once before `run`, or after the end). */
+  pause(): Promise<void> {
+    this.pausedFlag = true;
+    return this.serial(() => this.controller.stop());
+  }
+
+  /** Lets the vCPU thread run again; resolves once it runs. */
+  resume(): Promise<void> {
+    this.pausedFlag = false;
+    return this.serial(() => this.controller.cont());
+  }
+
+  private serial(op: () => Promise<void>): Promise<void> {
+    const next = this.chain.then(async () => {
+      if (!this.started || this.finished || this.controller.state === 'stopped') return;
+      await op();
+    });
+    this.chain = next.catch(() => {});
+    return next;
+  }
+
+  /** Ends an idle wait of the vCPU thread now. */
+  wake(): void {
+    if (!this.finished) this.controller.kick();
+  }
+
+  /** Console input: into UART0 (under the locks) and wakes the vCPU thread. */
+  input(bytes: Uint8Array): void {
+    if (this.finished) return;
+    this.controller.input(bytes);
+    this.scheduleRetry();
+  }
+
+  /**
+   * The machine as the monitor should see it: `reset` is done by the vCPU thread (its hart
+   * caches and pending requests live there) and console input goes through the locks; reads
+   * (registers, memory) go to the shared state directly.
+   */
+  machineForMonitor(): Machine {
+    const m = this.machine;
+    return {
+      get config() { return m.config; },
+      get dtb() { return m.dtb; },
+      get arena() { return m.arena; },
+      get ram() { return m.ram; },
+      get harts() { return m.harts; },
+      get totalSteps() { return m.totalSteps; },
+      get pendingConsoleInput() { return m.pendingConsoleInput; },
+      runSlice: () => { throw new Error('runSlice: the machine runs in the vCPU thread'); },
+      receiveConsoleInput: (bytes) => this.input(bytes),
+      reset: () => this.controller.requestReset(),
+      stateHash: () => m.stateHash(),
+    };
+  }
+
+  /** Stops the machine on the host's request. */
+  stop(exitCode: number): void {
+    void this.finish({ cause: 'host-request', exitCode });
+  }
+
+  private scheduleRetry(): void {
+    if (this.retry !== undefined || this.controller.pendingInput === 0) return;
+    this.retry = setInterval(() => {
+      if (this.finished) return;
+      this.controller.input(new Uint8Array(0));
+      if (this.controller.pendingInput === 0) {
+        clearInterval(this.retry);
+        this.retry = undefined;
+      }
+    }, INPUT_RETRY_MS);
+  }
+
+  private async finish(outcome: RunOutcome | undefined, error?: unknown): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    if (this.retry !== undefined) clearInterval(this.retry);
+    this.retry = undefined;
+    try {
+      await this.controller.quit();
+      const path = process.env['REPLAYVM_FINAL_STATE'];
+      if (path !== undefined && path !== '') {
+        writeFileSync(path, JSON.stringify({ totalSteps: this.machine.totalSteps, stateHash: this.machine.stateHash() }));
+      }
+    } catch (e) {
+      if (outcome !== undefined) {
+        outcome = undefined;
+        error = e;
+      }
+    }
+    if (outcome !== undefined) this.resolve?.(outcome);
+    else this.reject?.(error);
+  }
+}

@@ -1,0 +1,187 @@
+/**
+ * The main thread's side of the vCPU thread: creates the worker over the machine's shared
+ * buffers, drains its console ring, injects console input under the locks (replay mutex, then
+ * BQL), and pauses/resumes/ends it. `stop()`/`cont()` resolve only once the vCPU thread has
+ * reached the state (paused / running).
+ */
+import { Worker } from 'node:worker_threads';
+import type { Machine, ShutdownCause, TraceFlags } from '../../board/machine-api.js';
+import {
+  createLockBuffer, initLocks, registerThreadName, withReplayThenBql, type LockSet, type ReplayMode,
+} from '../../threads/lock/index.js';
+import { ByteRing } from '../../threads/vcpu/byte-ring.js';
+import { VcpuControl } from '../../threads/vcpu/control.js';
+import { VcpuError } from '../../threads/vcpu/errors.js';
+import type { VcpuStateName } from '../../threads/vcpu/vcpu-state.js';
+import type { VcpuMessage, VcpuWorkerData } from './vcpu-protocol.js';
+
+/** Construction options of a {@link VcpuController}. */
+export interface VcpuControllerOptions {
+  /** The machine on the main thread; the worker attaches to its buffers. */
+  readonly machine: Machine;
+  readonly trace: TraceFlags;
+  /** Replay mutex mode (default none). */
+  readonly mode?: ReplayMode;
+  /** Guest console output, in order. */
+  readonly onOutput: (bytes: Uint8Array) => void;
+  /** `-d` lines from the vCPU thread. */
+  readonly onLog?: (line: string) => void;
+  /** The guest shut the machine down (console output before it has been delivered). */
+  readonly onShutdown?: (cause: ShutdownCause, exitCode: number) => void;
+  /** The vCPU thread failed. */
+  readonly onError?: (e: Error) => void;
+  readonly initialBudget?: number;
+  readonly targetSliceMs?: number;
+  /** Console ring size in bytes (power of two, default 64 KiB). */
+  readonly ringCapacity?: number;
+  /** Longest wait of stop/cont/start/quit in ms (default 10 000). */
+  readonly timeoutMs?: number;
+}
+
+/** Drives one vCPU worker thread. */
+export class VcpuController {
+  /** The global locks (main thread view). */
+  readonly locks: LockSet;
+  private readonly control = VcpuControl.create();
+  private readonly ring: ByteRing;
+  private worker: Worker | undefined;
+  private exited: Promise<void> | undefined;
+  private draining = false;
+  private readonly timeoutMs: number;
+
+  /** Start-up as vl.c: takes the locks (replay mutex in record/play, then BQL) until start(). */
+  constructor(private readonly o: VcpuControllerOptions) {
+    this.locks = initLocks(createLockBuffer(), o.mode ?? 'none');
+    registerThreadName(1, 'vcpu0');
+    this.ring = ByteRing.create(o.ringCapacity ?? 64 * 1024);
+    this.timeoutMs = o.timeoutMs ?? 10_000;
+  }
+
+  /** The vCPU thread's state. */
+  get state(): VcpuStateName {
+    return this.control.state.get();
+  }
+
+  /** Creates the worker; resolves once it runs (paused: once it parked; or it already stopped). */
+  async start(paused = false): Promise<void> {
+    if (this.worker !== undefined) throw new VcpuError('vCPU controller: start() called twice');
+    const m = this.o.machine;
+    const data: VcpuWorkerData = {
+      config: m.config,
+      trace: this.o.trace,
+      arena: m.arena.buffer,
+      ram: m.ram.buffer,
+      locks: this.locks.buffer,
+      mode: this.locks.replay.mode,
+      control: this.control.buffer,
+      ring: this.ring.buffer,
+      ...(this.o.initialBudget !== undefined ? { initialBudget: this.o.initialBudget } : {}),
+      ...(this.o.targetSliceMs !== undefined ? { targetSliceMs: this.o.targetSliceMs } : {}),
+    };
+    // The main thread leaves its start-up section: from now on it takes the locks per event.
+    this.locks.bql.unlock();
+    this.locks.replay.unlock();
+    if (paused) this.control.requestPause();
+    const worker = new Worker(new URL('./vcpu-worker-main.js', import.meta.url), { workerData: data });
+    this.worker = worker;
+    this.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    worker.on('message', (msg: VcpuMessage) => this.onMessage(msg));
+    worker.on('error', (e) => this.o.onError?.(e));
+    void this.exited.then(() => {
+      this.drain();
+      this.draining = false;
+      if (this.state !== 'stopped') this.o.onError?.(new VcpuError(`vCPU thread exited in state '${this.state}'`));
+    });
+    this.draining = true;
+    void this.drainLoop();
+    await this.control.state.waitFor((s) => (paused ? s === 'paused' || s === 'stopped' : s !== 'created'), this.timeoutMs);
+  }
+
+  private onMessage(msg: VcpuMessage): void {
+    switch (msg.kind) {
+      case 'ready':
+        break;
+      case 'log':
+        this.o.onLog?.(msg.line);
+        break;
+      case 'shutdown':
+        this.drain();
+        this.o.onShutdown?.(msg.cause, msg.exitCode);
+        break;
+      case 'error': {
+        const e = new VcpuError(`vCPU thread failed: ${msg.message}`);
+        e.stack = msg.stack;
+        this.o.onError?.(e);
+        break;
+      }
+    }
+  }
+
+  private drain(): void {
+    const b = this.ring.read();
+    if (b.length > 0) this.o.onOutput(b);
+  }
+
+  private async drainLoop(): Promise<void> {
+    while (this.draining) {
+      await this.ring.waitReadable(100);
+      this.drain();
+    }
+  }
+
+  /** Makes the running hart end its turn and ends an idle sleep. */
+  kick(): void {
+    for (const h of this.o.machine.harts) h.requestExit();
+    this.control.kick();
+  }
+
+  /** Console input: into UART0 under the replay mutex and the BQL, then wakes the vCPU. */
+  input(bytes: Uint8Array): void {
+    // Before start() the main thread still holds its start-up locks.
+    if (this.locks.bql.heldByMe()) this.o.machine.receiveConsoleInput(bytes);
+    else withReplayThenBql(this.locks.bql, this.locks.replay, () => this.o.machine.receiveConsoleInput(bytes));
+    this.control.kick();
+  }
+
+  /** Bytes the main machine still holds for UART0 (its FIFO was full). */
+  get pendingInput(): number {
+    return this.o.machine.pendingConsoleInput ?? 0;
+  }
+
+  /** System reset, done by the vCPU thread at its next section boundary (also while paused). */
+  requestReset(): void {
+    this.control.requestReset();
+    if (this.state === 'running') this.kick();
+  }
+
+  /** Pauses the vCPU; resolves once it is paused (rejects if it stopped instead). */
+  async stop(): Promise<void> {
+    this.control.requestPause();
+    this.kick();
+    const s = await this.control.state.waitFor((x) => x === 'paused' || x === 'stopped', this.timeoutMs);
+    if (s !== 'paused') throw new VcpuError(`vCPU stop: the vCPU thread is ${s}`);
+  }
+
+  /** Resumes the vCPU; resolves once it runs again (rejects if it stopped instead). */
+  async cont(): Promise<void> {
+    this.control.requestRun();
+    const s = await this.control.state.waitFor((x) => x === 'running' || x === 'stopped', this.timeoutMs);
+    if (s !== 'running') throw new VcpuError(`vCPU cont: the vCPU thread is ${s}`);
+  }
+
+  /** Ends the vCPU thread; resolves once the worker exited (terminated after the timeout). */
+  async quit(): Promise<void> {
+    this.control.requestQuit();
+    // Kicking the harts writes their signal words (machine state): only while the vCPU may run.
+    if (this.state === 'running' || this.state === 'paused') this.kick();
+    else this.control.kick();
+    const w = this.worker;
+    if (w === undefined || this.exited === undefined) return;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timedOut = new Promise<boolean>((r) => { timer = setTimeout(() => r(true), this.timeoutMs); });
+    const done = await Promise.race([this.exited.then(() => false), timedOut]);
+    clearTimeout(timer);
+    if (done) await w.terminate();
+    this.drain();
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * The vCPU worker's entry script (worker_threads): thread id 1 ('vcpu0'), attaches to the
+ * locks and to the machine's shared buffers (attach mode, under replay mutex + BQL so the main
+ * thread sees no half-built state), then runs the vCPU loop. Console output goes into the byte
+ * ring; bytes that do not fit while locks are held wait in a local queue that is flushed,
+ * blocking if needed, after each execution section (so the main thread never waits on us while
+ * we wait on it).
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import type { MachineHost } from '../../board/machine-api.js';
+import { createVirtMachine } from '../../board/virt.js';
+import { attachLocks, setCurrentThreadId, withReplayThenBql } from '../../threads/lock/index.js';
+import { ByteRing } from '../../threads/vcpu/byte-ring.js';
+import { VcpuControl } from '../../threads/vcpu/control.js';
+import { runVcpuLoop } from '../../threads/vcpu/vcpu-worker.js';
+import { NodeHostTime } from './host-time.js';
+import type { VcpuMessage, VcpuWorkerData } from './vcpu-protocol.js';
+
+function post(m: VcpuMessage): void {
+  parentPort?.postMessage(m);
+}
+
+function main(): void {
+  setCurrentThreadId(1, 'vcpu0');
+  const data = workerData as VcpuWorkerData;
+  const locks = attachLocks(data.locks, data.mode);
+  const control = new VcpuControl(data.control);
+  const ring = new ByteRing(data.ring);
+  const overflow: Uint8Array[] = [];
+  const host: MachineHost = {
+    console: {
+      write(bytes: Uint8Array): void {
+        if (overflow.length === 0) {
+          const n = ring.tryWrite(bytes);
+          if (n === bytes.length) return;
+          overflow.push(bytes.slice(n));
+        } else {
+          overflow.push(bytes.slice());
+        }
+      },
+    },
+    time: new NodeHostTime(),
+    log: (line) => post({ kind: 'log', line }),
+    trace: data.trace,
+    bql: locks.bql,
+  };
+  const machine = withReplayThenBql(locks.bql, locks.replay, () =>
+    createVirtMachine(data.config, host, { attach: { arena: data.arena, ram: data.ram } }));
+  post({ kind: 'ready' });
+  const flush = (): void => {
+    while (overflow.length > 0) ring.writeAll(overflow.shift()!);
+  };
+  runVcpuLoop({
+    machine,
+    locks,
+    control,
+    time: host.time,
+    afterSection: flush,
+    onShutdown: (r) => {
+      flush();
+      post({ kind: 'shutdown', cause: r.cause, exitCode: r.exitCode });
+    },
+    ...(data.initialBudget !== undefined ? { initialBudget: data.initialBudget } : {}),
+    ...(data.targetSliceMs !== undefined ? { targetSliceMs: data.targetSliceMs } : {}),
+  });
+}
+
+try {
+  main();
+} catch (e) {
+  const err = e instanceof Error ? e : new Error(String(e));
+  post({ kind: 'error', message: err.message, stack: err.stack ?? err.message });
+}

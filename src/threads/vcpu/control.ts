@@ -1,0 +1,111 @@
+/**
+ * The shared control block between the main thread and one vCPU thread (one SharedArrayBuffer
+ * of int32 words, never machine state):
+ *
+ *   [0] state (see VcpuState)   [1] run wanted (1) or pause requested (0)
+ *   [2] quit requested          [3] kick counter (bumped + notified to end an idle sleep)
+ *   [4] system reset requested (done by the vCPU thread between sections)
+ */
+import { VcpuError } from './errors.js';
+import { VcpuState } from './vcpu-state.js';
+
+const STATE = 0;
+const RUN = 1;
+const QUIT = 2;
+const KICK = 3;
+const RESET = 4;
+/** Int32 words in a control block. */
+export const VCPU_CONTROL_WORDS = 5;
+
+/** One thread's view of a control block. */
+export class VcpuControl {
+  /** The shared words (send this to the worker). */
+  readonly buffer: SharedArrayBuffer;
+  /** The vCPU thread's state. */
+  readonly state: VcpuState;
+  private readonly w: Int32Array;
+
+  /** A fresh control block: state created, running wanted. */
+  static create(): VcpuControl {
+    const c = new VcpuControl(new SharedArrayBuffer(VCPU_CONTROL_WORDS * 4));
+    Atomics.store(c.w, RUN, 1);
+    return c;
+  }
+
+  /** Maps an existing control block. */
+  constructor(buffer: SharedArrayBuffer) {
+    if (buffer.byteLength < VCPU_CONTROL_WORDS * 4) throw new VcpuError(`vCPU control block is ${buffer.byteLength} bytes, need ${VCPU_CONTROL_WORDS * 4}`);
+    this.buffer = buffer;
+    this.w = new Int32Array(buffer, 0, VCPU_CONTROL_WORDS);
+    this.state = new VcpuState(this.w, STATE);
+  }
+
+  // ---- main thread -------------------------------------------------------------------------
+
+  /** Asks the vCPU to pause at the end of its execution section. */
+  requestPause(): void {
+    Atomics.store(this.w, RUN, 0);
+    Atomics.notify(this.w, RUN);
+    this.kick();
+  }
+
+  /** Asks a paused vCPU to run again. */
+  requestRun(): void {
+    Atomics.store(this.w, RUN, 1);
+    Atomics.notify(this.w, RUN);
+    this.kick();
+  }
+
+  /** Asks the vCPU thread to finish. */
+  requestQuit(): void {
+    Atomics.store(this.w, QUIT, 1);
+    Atomics.notify(this.w, RUN);
+    this.kick();
+  }
+
+  /** Asks the vCPU thread to reset the machine between execution sections (also while paused). */
+  requestReset(): void {
+    Atomics.store(this.w, RESET, 1);
+    Atomics.notify(this.w, RUN);
+    this.kick();
+  }
+
+  /** Ends an idle sleep of the vCPU thread (after raising an interrupt, or with a request). */
+  kick(): void {
+    Atomics.add(this.w, KICK, 1);
+    Atomics.notify(this.w, KICK);
+  }
+
+  // ---- vCPU thread -------------------------------------------------------------------------
+
+  /** True when a pause is requested. */
+  pauseRequested(): boolean {
+    return Atomics.load(this.w, RUN) === 0;
+  }
+
+  /** True when the thread must finish. */
+  quitRequested(): boolean {
+    return Atomics.load(this.w, QUIT) !== 0;
+  }
+
+  /** The kick counter; read it before deciding to sleep, pass it to {@link sleep}. */
+  kickValue(): number {
+    return Atomics.load(this.w, KICK);
+  }
+
+  /** Sleeps up to `ms` unless the kick counter moved past `seen` (blocking; vCPU thread only). */
+  sleep(seen: number, ms: number): void {
+    if (ms <= 0) return;
+    Atomics.wait(this.w, KICK, seen, ms);
+  }
+
+  /** Takes a pending reset request (vCPU thread only). */
+  takeResetRequest(): boolean {
+    return Atomics.exchange(this.w, RESET, 0) !== 0;
+  }
+
+  /** Blocks up to `ms` while a pause is requested and no quit or reset (vCPU thread only). */
+  waitWhilePaused(ms: number): void {
+    if (Atomics.load(this.w, RUN) === 0 && !this.quitRequested() && Atomics.load(this.w, RESET) === 0) Atomics.wait(this.w, RUN, 0, ms);
+  }
+}

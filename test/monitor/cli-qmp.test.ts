@@ -1,0 +1,170 @@
+/** QMP through the real CLI: `-qmp unix:`/`tcp:`, `-chardev socket` + `-mon`, `-S`, events, quit. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { echoProgram, guestElf, idleProgram } from '../helpers/guest-programs.js';
+import { describeRun, runCli, type RunResult } from '../helpers/run-vm.js';
+import type { MonitorAddress } from '../../src/monitor/server.js';
+import { TestClient } from './client.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'replayvm-cli-qmp-'));
+test.after(() => rmSync(tmp, { recursive: true, force: true }));
+const idleElf = join(tmp, 'idle.elf');
+writeFileSync(idleElf, guestElf(idleProgram()));
+const echoElf = join(tmp, 'echo.elf');
+writeFileSync(echoElf, guestElf(echoProgram()));
+const BASE = ['-M', 'virt', '-nographic', '-bios', 'none'];
+const TIMEOUT_MS = 15_000;
+
+type Msg = Record<string, unknown>;
+
+/** A QMP client over TestClient: finds replies by id and events by name among all lines. */
+class Qmp {
+  private nextId = 1;
+  private constructor(readonly c: TestClient) {}
+
+  static async connect(a: MonitorAddress, negotiate = true): Promise<Qmp> {
+    const q = new Qmp(await TestClient.connect(a));
+    const greeting = await q.find((m) => 'QMP' in m, 'greeting');
+    assert.ok(typeof greeting.QMP === 'object');
+    if (negotiate) assert.deepEqual(await q.exec('qmp_capabilities'), {});
+    return q;
+  }
+
+  messages(): Msg[] {
+    return this.c.text.split('\r\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Msg);
+  }
+
+  async find(pred: (m: Msg) => boolean, what: string): Promise<Msg> {
+    await this.c.until(() => this.messages().some(pred), what);
+    return this.messages().find(pred)!;
+  }
+
+  event(name: string): Promise<Msg> {
+    return this.find((m) => m.event === name, `event ${name}`);
+  }
+
+  /** Runs a command; returns `return`, or throws with the error. */
+  async exec(execute: string, args?: Msg): Promise<unknown> {
+    const id = this.nextId++;
+    this.c.send(JSON.stringify(args === undefined ? { execute, id } : { execute, arguments: args, id }));
+    const r = await this.find((m) => m.id === id, `reply to ${execute}`);
+    if ('error' in r) throw new Error(JSON.stringify(r.error));
+    return r.return;
+  }
+}
+
+/** Waits (with a deadline) until the unix socket exists. */
+async function socketReady(path: string, run: Promise<RunResult>): Promise<void> {
+  let exited: RunResult | undefined;
+  void run.then((r) => { exited = r; });
+  const deadline = Date.now() + 8000;
+  while (!existsSync(path)) {
+    if (exited !== undefined) throw new Error(`the VM exited early: ${describeRun(exited)}`);
+    if (Date.now() > deadline) throw new Error(`timeout waiting for ${path}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+/** Connects to a TCP port, retrying while the VM starts. */
+async function tcpConnect(port: number, run: Promise<RunResult>): Promise<Qmp> {
+  let exited: RunResult | undefined;
+  void run.then((r) => { exited = r; });
+  const deadline = Date.now() + 8000;
+  for (;;) {
+    try {
+      return await Qmp.connect({ kind: 'tcp', host: '127.0.0.1', port });
+    } catch (e) {
+      if (exited !== undefined) throw new Error(`the VM exited early: ${describeRun(exited)}`);
+      if (Date.now() > deadline) throw e;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const a = s.address();
+      const port = typeof a === 'object' && a !== null ? a.port : 0;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+test('-qmp unix: status, stop/cont, cpus, registers, reset, two clients, quit', async () => {
+  const sock = join(tmp, 'qmp.sock');
+  const run = runCli([...BASE, '-smp', '2', '-qmp', `unix:${sock},server=on,wait=off`, '-kernel', idleElf], [], TIMEOUT_MS);
+  await socketReady(sock, run);
+  const a = await Qmp.connect({ kind: 'unix', path: sock });
+  const b = await Qmp.connect({ kind: 'unix', path: sock });
+  assert.deepEqual(await a.exec('query-status'), { status: 'running', singlestep: false, running: true });
+  assert.deepEqual(await a.exec('stop'), {});
+  await a.event('STOP');
+  await b.event('STOP');
+  assert.deepEqual(await a.exec('query-status'), { status: 'paused', singlestep: false, running: false });
+  assert.deepEqual(await a.exec('cont'), {});
+  await a.event('RESUME');
+  await b.event('RESUME');
+  const cpus = await a.exec('query-cpus-fast') as Msg[];
+  assert.equal(cpus.length, 2);
+  assert.deepEqual(cpus.map((c) => c['cpu-index']), [0, 1]);
+  const regs = await a.exec('human-monitor-command', { 'command-line': 'info registers' }) as string;
+  assert.match(regs, / pc {7}[0-9a-f]{8}/);
+  assert.match(regs, /mstatus/);
+  const mem = await a.exec('human-monitor-command', { 'command-line': 'xp /2xw 0x80000000' }) as string;
+  assert.match(mem, /^0000000080000000: 0x10500073 0xffdff06f/); // wfi; j .-4
+  assert.deepEqual(await a.exec('system_reset'), {});
+  const reset = await b.event('RESET');
+  assert.deepEqual(reset.data, { guest: false, reason: 'host-qmp-system-reset' });
+  assert.deepEqual(await a.exec('system_powerdown'), {});
+  await b.event('POWERDOWN');
+  assert.deepEqual(await a.exec('query-status'), { status: 'running', singlestep: false, running: true });
+  assert.deepEqual(await a.exec('quit'), {});
+  const shutdown = await b.event('SHUTDOWN');
+  assert.deepEqual(shutdown.data, { guest: false, reason: 'host-qmp-quit' });
+  const r = await run;
+  assert.equal(r.status, 0, describeRun(r));
+  assert.equal(existsSync(sock), false, 'the socket file is removed');
+});
+
+test('-qmp tcp: on a free port; garbage gets an error and the guest keeps echoing; guest poweroff -> SHUTDOWN', async () => {
+  const port = await freePort();
+  const run = runCli([...BASE, '-S', '-qmp', `tcp:127.0.0.1:${port},server=on,wait=off`, '-kernel', echoElf],
+    [{ afterOutput: '>', bytes: 'x' }, { afterOutput: '>x', bytes: 'q' }], TIMEOUT_MS);
+  const q = await tcpConnect(port, run);
+  q.c.send('{"execute": nonsense}\n');
+  await q.find((m) => typeof m.error === 'object' && (m.error as Msg).class === 'GenericError', 'a JSON error');
+  assert.deepEqual(await q.exec('query-status'), { status: 'prelaunch', singlestep: false, running: false });
+  assert.deepEqual(await q.exec('cont'), {});
+  await q.event('RESUME');
+  const shutdown = await q.event('SHUTDOWN');
+  assert.deepEqual(shutdown.data, { guest: true, reason: 'guest-shutdown' });
+  const r = await run;
+  assert.equal(r.status, 0, describeRun(r));
+  assert.match(r.stdout, />xq/);
+});
+
+test('-S: the guest runs only after cont (-chardev socket + -mon mode=control)', async () => {
+  const sock = join(tmp, 'mon.sock');
+  const run = runCli([...BASE, '-S', '-chardev', `socket,id=qmp0,path=${sock},server=on,wait=off`, '-mon', 'chardev=qmp0,mode=control',
+    '-kernel', echoElf], [{ afterOutput: '>', bytes: 'q' }], TIMEOUT_MS);
+  await socketReady(sock, run);
+  const q = await Qmp.connect({ kind: 'unix', path: sock });
+  assert.deepEqual(await q.exec('query-status'), { status: 'prelaunch', singlestep: false, running: false });
+  await new Promise((r) => setTimeout(r, 200));
+  const regs = await q.exec('human-monitor-command', { 'command-line': 'info registers' }) as string;
+  assert.match(regs, / pc {7}00001000/, 'still at the reset vector');
+  assert.equal(q.messages().some((m) => m.event === 'SHUTDOWN'), false);
+  assert.deepEqual(await q.exec('cont'), {});
+  await q.event('RESUME');
+  await q.event('SHUTDOWN');
+  const r = await run;
+  assert.equal(r.status, 0, describeRun(r));
+  assert.equal(r.stdout, '>q');
+});
