@@ -32,6 +32,12 @@ export interface MachineConfig {
   readonly dtb?: BootImage;
   /** When set, virtual time is `steps << icountShift` ns (deterministic); else it follows the host. */
   readonly icountShift?: number;
+  /**
+   * `-rtc base=`: the goldfish RTC's wall-clock time at power-on, in ns since the Unix epoch.
+   * Undefined: the host's time at power-on. A fixed value makes runs with `icountShift`
+   * bit-identical (the RTC then runs on virtual time from a fixed start).
+   */
+  readonly rtcBaseNs?: number;
   /** `-no-reboot`: a guest reset request exits instead. */
   readonly noReboot: boolean;
   /** Steps each hart runs before the next one gets its turn (`-smp` round robin). */

@@ -158,7 +158,7 @@ class VirtMachine implements Machine {
     const savedArena = attach === undefined ? undefined : this.arena.u32.slice();
     this.w = this.arena.allocate('board', 'clock', 8);
     this.arena.u32.fill(0, this.w, this.w + 8);
-    this.setU64(4, Math.max(0, Math.floor(host.time.realtimeNs())));
+    this.setU64(4, Math.max(0, Math.floor(config.rtcBaseNs ?? host.time.realtimeNs())));
     try {
       this.ram = new Ram(VIRT_MEMMAP.dram.base, config.ramSize, attach?.ram);
     } catch (e) {

@@ -62,6 +62,8 @@ export function readImage(option: string, path: string): BootImage {
 }
 
 /** Builds the machine configuration, reading every file the options name. */
+type RtcOptions = Pick<RunOptions, 'rtc'>;
+
 export function buildMachineConfig(o: RunOptions): MachineConfig {
   return {
     ramSize: o.ramSize,
@@ -72,8 +74,20 @@ export function buildMachineConfig(o: RunOptions): MachineConfig {
     append: o.append,
     dtb: o.dtb === undefined ? undefined : readImage('-dtb', o.dtb),
     icountShift: o.icountShift,
+    rtcBaseNs: rtcBaseNs(o.rtc),
     noReboot: o.noReboot,
   };
+}
+
+/**
+ * The RTC's wall-clock time at power-on for `-rtc base=`: undefined for utc (the board reads
+ * the host's time), the host's local time for localtime, the given date for DATE.
+ */
+function rtcBaseNs(rtc: RtcOptions['rtc']): number | undefined {
+  if (rtc === undefined || rtc.base.kind === 'utc') return undefined;
+  if (rtc.base.kind === 'date') return rtc.base.epochMs * 1e6;
+  const nowMs = Date.now();
+  return (nowMs - new Date(nowMs).getTimezoneOffset() * 60_000) * 1e6;
 }
 
 /**
@@ -251,6 +265,7 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
     try {
       const outcome = await loop.run();
       vm.machineEnded(outcome.cause); // SHUTDOWN event (no-op after quit, which sent its own)
+      writeFinalState(machine);
       return outcome.exitCode;
     } finally {
       for (const [name, l] of listeners) process.off(name, l);
@@ -282,4 +297,15 @@ export async function main(argv: readonly string[], io: ProgramIo = PROCESS_IO):
     }
     return 1;
   }
+}
+
+/**
+ * Test hook: with REPLAYVM_FINAL_STATE=PATH, writes {"totalSteps","stateHash"} of the machine
+ * at exit (both loops; the machine state is shared memory, so the main thread sees the
+ * vCPU thread's final state). Determinism tests compare these across runs.
+ */
+function writeFinalState(machine: Machine): void {
+  const path = process.env['REPLAYVM_FINAL_STATE'];
+  if (path === undefined || path === '') return;
+  writeFileAtomically(path, new TextEncoder().encode(JSON.stringify({ totalSteps: machine.totalSteps, stateHash: machine.stateHash() })));
 }

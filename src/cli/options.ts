@@ -4,6 +4,8 @@
  * Every option we do not implement is an error, never silently ignored.
  */
 import type { TraceFlags } from '../board/machine-api.js';
+import type { RtcConfig } from '../main-loop/rtc-clock.js';
+import { parseRtcOption } from './rtc-options.js';
 import type { ChardevSocket, MonitorPlan, MonOption } from '../monitor/server.js';
 import { MonitorServerError, parseChardevSocket, parseMonitorAddress, parseMonOption, resolveMonitors } from '../monitor/server.js';
 
@@ -61,6 +63,8 @@ export interface RunOptions {
   /** `-D FILE`: where `-d` output goes (default stderr). */
   readonly logFile?: string;
   readonly icountShift?: number;
+  /** `-rtc`: the RTC's start (`base`) and clock. */
+  readonly rtc?: RtcConfig;
   /**
    * Where UART0 is connected after QEMU's defaults are applied: `serial` when given; else
    * mon:stdio (plain stdio with -nographic when a -monitor/-qmp/-mon option replaced the
@@ -124,6 +128,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'name', arg: 'NAME', help: 'name the guest' },
   { name: 'd', arg: 'ITEM1[,...]', help: `enable logging of items: ${LOG_ITEMS.map((i) => i[0]).join(', ')} (-d help lists them)` },
   { name: 'D', arg: 'FILE', help: 'write -d logs to FILE instead of stderr' },
+  { name: 'rtc', arg: 'base=utc|localtime|DATE[,clock=host|rt|vm]', help: 'RTC start time; DATE as 2006-06-17T16:01:21 (UTC)' },
   { name: 'icount', arg: '[shift=]N', help: `virtual time is 2^N ns per instruction, N in 0..${MAX_ICOUNT_SHIFT} (deterministic)` },
   { name: 'monitor', arg: 'stdio|none|unix:PATH,server=on,wait=off|tcp:HOST:PORT,server=on,wait=off', help: 'the human monitor (default: Ctrl-A c on the console)' },
   { name: 'qmp', arg: 'unix:PATH,server=on,wait=off|tcp:HOST:PORT,server=on,wait=off', help: 'a QMP (JSON) monitor socket; repeatable' },
@@ -297,7 +302,7 @@ function parseIcount(text: string, option: string): number {
 
 /** Options that take an argument (canonical names). */
 const WITH_ARG = new Set(['machine', 'm', 'smp', 'cpu', 'bios', 'kernel', 'initrd', 'append', 'dtb', 'serial',
-  'display', 'name', 'd', 'D', 'icount', 'monitor', 'qmp', 'chardev', 'mon']);
+  'display', 'name', 'd', 'D', 'icount', 'rtc', 'monitor', 'qmp', 'chardev', 'mon']);
 /** Options without an argument. */
 const WITHOUT_ARG = new Set(['nographic', 'no-reboot', 'version', 'h', 'S']);
 const ALIASES: Readonly<Record<string, string>> = { M: 'machine', help: 'h' };
@@ -323,6 +328,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   const trace: Record<keyof TraceFlags, boolean> = { int: false, guestErrors: false, unimp: false, inAsm: false };
   let logFile: string | undefined;
   let icountShift: number | undefined;
+  let rtc: RtcConfig | undefined;
+  let rtcClockGiven = false;
   let startPaused = false;
   /** QEMU's default_monitor: cleared by -monitor, -qmp and -mon. */
   let defaultMonitor = true;
@@ -429,6 +436,10 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       case 'icount':
         icountShift = parseIcount(arg, shown);
         break;
+      case 'rtc':
+        rtc = parseRtcOption(arg, shown);
+        rtcClockGiven = /(^|,)clock=/.test(arg);
+        break;
       case 'S':
         startPaused = true;
         break;
@@ -498,11 +509,18 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (initrd !== undefined && kernel === undefined) throw new CliError('-initrd: requires -kernel');
   if (append !== undefined && kernel === undefined) throw new CliError('-append: requires -kernel');
 
+  // The RTC runs on the machine's virtual clock. Without -icount that clock follows the host,
+  // which is what clock=host|rt ask for; with -icount only clock=vm can be honoured, and it is
+  // what an -icount run gets when -rtc names no clock (that keeps the run deterministic).
+  if (rtc !== undefined && rtcClockGiven && rtc.clock !== 'vm' && icountShift !== undefined) {
+    throw new CliError(`-rtc clock=${rtc.clock}: not supported with -icount yet (the RTC follows the virtual clock: use clock=vm)`);
+  }
+  if (rtc?.driftfix === 'slew') throw new CliError('-rtc driftfix=slew: not supported (no x86 RTC here)');
   return {
     kind: 'run',
     options: {
       dumpDtb, ramSize, smp, bios, kernel, initrd, append, dtb, nographic, displayNone, serial, noReboot, name,
-      trace: { ...trace }, logFile, icountShift, console, stdioMonitor, monitors, startPaused,
+      trace: { ...trace }, logFile, icountShift, rtc, console, stdioMonitor, monitors, startPaused,
     },
   };
 }

@@ -50,6 +50,8 @@ export interface RunOptions {
   readonly input?: readonly InputStep[];
   /** How stdout is decoded; defaults to utf8 (latin1 keeps every byte as one character). */
   readonly encoding?: BufferEncoding;
+  /** Environment of the child; defaults to this process's. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 /**
@@ -60,7 +62,7 @@ export function runProcess(cmd: string, args: readonly string[], options: RunOpt
   return new Promise((resolve, reject) => {
     const start = performance.now();
     const input = options.input;
-    const child = spawn(cmd, args, { cwd: options.cwd ?? REPO_ROOT, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+    const child = spawn(cmd, args, { cwd: options.cwd ?? REPO_ROOT, env: options.env ?? process.env, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;

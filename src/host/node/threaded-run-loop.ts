@@ -5,9 +5,7 @@
  *
  * Environment (tests and diagnostics):
  *  - REPLAYVM_LOCK_MODE=record: run the replay mutex in mode record (locks engaged, no log).
- *  - REPLAYVM_FINAL_STATE=path: at the end, write {"totalSteps","stateHash"} JSON to path.
  */
-import { writeFileSync } from 'node:fs';
 import type { Machine, TraceFlags } from '../../board/machine-api.js';
 import type { CharBackend } from '../../devices/char-backend.js';
 import type { HostTime } from '../../main-loop/clock.js';
@@ -160,10 +158,6 @@ export class ThreadedRunLoop implements VmPauseControl {
     this.retry = undefined;
     try {
       await this.controller.quit();
-      const path = process.env['REPLAYVM_FINAL_STATE'];
-      if (path !== undefined && path !== '') {
-        writeFileSync(path, JSON.stringify({ totalSteps: this.machine.totalSteps, stateHash: this.machine.stateHash() }));
-      }
     } catch (e) {
       if (outcome !== undefined) {
         outcome = undefined;
