@@ -4,6 +4,7 @@
  * encoding comes from `../cpu/test-asm.ts` (wrap the bytes with `makeElf` from `../cpu/test-elf.ts`).
  */
 import * as A from '../cpu/test-asm.js';
+const { R } = A;
 
 /** Encodes the instruction(s) at `here` once `target` (a label's address) is known. */
 type Fixup = (here: number, target: number) => readonly number[];
@@ -79,4 +80,27 @@ export class Asm {
     out.forEach((w, k) => view.setUint32(k * 4, w, true));
     return bytes;
   }
+}
+
+/**
+ * M-mode test program: `count` CLINT timer interrupts 50 ticks apart, waiting in WFI or
+ * spinning in a loop between them, then the finisher's pass. Raw code for 0x80000000.
+ */
+export function timerProgram(useWfi: boolean, count = 5): Uint8Array {
+  const a = new Asm(0x80000000);
+  a.la(R.t0, 'handler').csrw(0x305, R.t0);
+  a.li(R.s0, 0);
+  a.li(R.t0, 0x200bff8).lw(R.t1, R.t0, 0).addi(R.t1, R.t1, 50);
+  a.li(R.t0, 0x2004000).sw(R.zero, R.t0, 4).sw(R.t1, R.t0, 0);
+  a.li(R.t0, 0x80).csrw(0x304, R.t0);
+  a.li(R.t0, 8).csrs(0x300, R.t0);
+  a.label('loop');
+  if (useWfi) a.wfi();
+  else a.addi(R.s1, R.s1, 1);
+  a.j('loop');
+  a.label('handler').addi(R.s0, R.s0, 1).li(R.t2, count).beq(R.s0, R.t2, 'done');
+  a.li(R.t0, 0x2004000).lw(R.t1, R.t0, 0).addi(R.t1, R.t1, 50).sw(R.t1, R.t0, 0);
+  a.mret();
+  a.label('done').li(R.t0, 0x100000).li(R.t1, 0x5555).sw(R.t1, R.t0, 0).label('d').j('d');
+  return a.assemble();
 }

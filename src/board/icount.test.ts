@@ -4,7 +4,7 @@ import { createVirtMachine } from './virt.js';
 import type { Machine, MachineHost, SliceResult } from './machine-api.js';
 import { R } from '../cpu/test-asm.js';
 import { makeElf } from '../cpu/test-elf.js';
-import { Asm } from './asm-for-tests.js';
+import { timerProgram } from './asm-for-tests.js';
 
 const MiB = 1024 * 1024;
 
@@ -15,26 +15,6 @@ function makeHost(): MachineHost {
     log: () => {},
     trace: { int: false, guestErrors: false, unimp: false, inAsm: false },
   };
-}
-
-/** M-mode program: 5 CLINT timer interrupts 50 ticks apart, waiting in WFI or spinning, then pass. */
-function timerProgram(useWfi: boolean): Uint8Array {
-  const a = new Asm(0x80000000);
-  a.la(R.t0, 'handler').csrw(0x305, R.t0);
-  a.li(R.s0, 0);
-  a.li(R.t0, 0x200bff8).lw(R.t1, R.t0, 0).addi(R.t1, R.t1, 50);
-  a.li(R.t0, 0x2004000).sw(R.zero, R.t0, 4).sw(R.t1, R.t0, 0);
-  a.li(R.t0, 0x80).csrw(0x304, R.t0);
-  a.li(R.t0, 8).csrs(0x300, R.t0);
-  a.label('loop');
-  if (useWfi) a.wfi();
-  else a.addi(R.s1, R.s1, 1);
-  a.j('loop');
-  a.label('handler').addi(R.s0, R.s0, 1).li(R.t2, 5).beq(R.s0, R.t2, 'done');
-  a.li(R.t0, 0x2004000).lw(R.t1, R.t0, 0).addi(R.t1, R.t1, 50).sw(R.t1, R.t0, 0);
-  a.mret();
-  a.label('done').li(R.t0, 0x100000).li(R.t1, 0x5555).sw(R.t1, R.t0, 0).label('d').j('d');
-  return a.assemble();
 }
 
 function machine(useWfi: boolean, shift = 2): Machine {

@@ -16,8 +16,7 @@ import { ThreadedRunLoop } from '../../src/host/node/threaded-run-loop.js';
 import type { RunOutcome } from '../../src/host/node/run-loop.js';
 import type { ReplayMode } from '../../src/threads/lock/index.js';
 import { ByteRing, VcpuControl, VcpuError, VcpuState, isValidTransition } from '../../src/threads/vcpu/index.js';
-import { Asm } from '../../src/board/asm-for-tests.js';
-import { R } from '../../src/cpu/test-asm.js';
+import { timerProgram } from '../../src/board/asm-for-tests.js';
 import { makeElf } from '../../src/cpu/test-elf.js';
 import { echoProgram, guestElf } from '../helpers/guest-programs.js';
 import { CLI_PATH, elfPath } from '../helpers/run-vm.js';
@@ -146,33 +145,9 @@ async function runThreaded(cfg: MachineConfig, mode: ReplayMode): Promise<{ tota
   return { totalSteps: m.totalSteps, stateHash: m.stateHash(), out, outcome };
 }
 
-/**
- * M-mode program (as src/board/icount.test.ts): `count` CLINT timer interrupts 50 ticks apart,
- * waiting in WFI or spinning, then pass. (guest/baremetal interrupts.elf does not finish under
- * -icount even single-threaded: it idles with no deadline after 1851 steps.)
- */
-function timerProgram(useWfi: boolean, count: number): Uint8Array {
-  const a = new Asm(0x80000000);
-  a.la(R.t0, 'handler').csrw(0x305, R.t0);
-  a.li(R.s0, 0);
-  a.li(R.t0, 0x200bff8).lw(R.t1, R.t0, 0).addi(R.t1, R.t1, 50);
-  a.li(R.t0, 0x2004000).sw(R.zero, R.t0, 4).sw(R.t1, R.t0, 0);
-  a.li(R.t0, 0x80).csrw(0x304, R.t0);
-  a.li(R.t0, 8).csrs(0x300, R.t0);
-  a.label('loop');
-  if (useWfi) a.wfi();
-  else a.addi(R.s1, R.s1, 1);
-  a.j('loop');
-  a.label('handler').addi(R.s0, R.s0, 1).li(R.t2, count).beq(R.s0, R.t2, 'done');
-  a.li(R.t0, 0x2004000).lw(R.t1, R.t0, 0).addi(R.t1, R.t1, 50).sw(R.t1, R.t0, 0);
-  a.mret();
-  a.label('done').li(R.t0, 0x100000).li(R.t1, 0x5555).sw(R.t1, R.t0, 0).label('d').j('d');
-  return makeElf(a.assemble(), 0x80000000);
-}
-
 for (const useWfi of [true, false]) {
   test(`-icount shift=0: five threaded runs (timer interrupts, ${useWfi ? 'WFI' : 'busy loop'}) equal each other and the single-thread run`, async () => {
-    const elf = timerProgram(useWfi, useWfi ? 2000 : 400);
+    const elf = makeElf(timerProgram(useWfi, useWfi ? 2000 : 400), 0x80000000);
     const cfg = config('timer.elf', elf, 0);
     const ref = runSingle(cfg);
     for (let i = 0; i < 5; i++) {

@@ -14,6 +14,7 @@
 import type { MmioDevice } from '../../memory/address-map.js';
 import type { StateArena } from '../../memory/state-arena.js';
 import { MIP_MSIP, MIP_MTIP, type HartInterruptPins } from '../irq.js';
+import { narrowRead } from '../register-access.js';
 
 /** Size of the CLINT's MMIO range on `virt`. */
 export const CLINT_SIZE = 0x10000;
@@ -121,10 +122,7 @@ export class Clint implements MmioDevice {
 
   /** Reads 1, 2 or 4 bytes; 64-bit registers are read in 32-bit halves. */
   read(offset: number, size: 1 | 2 | 4): number {
-    const word = this.readWord(offset & ~3);
-    if (size === 4) return word >>> 0;
-    const shift = (offset & 3) * 8;
-    return (word >>> shift) & (size === 1 ? 0xff : 0xffff);
+    return narrowRead(this.readWord(offset & ~3), offset, size);
   }
 
   private readWord(offset: number): number {

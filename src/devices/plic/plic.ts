@@ -18,6 +18,7 @@
 import type { MmioDevice } from '../../memory/address-map.js';
 import type { StateArena } from '../../memory/state-arena.js';
 import { MIP_MEIP, MIP_SEIP, type HartInterruptPins, type IrqLine } from '../irq.js';
+import { narrowRead } from '../register-access.js';
 
 /** Number of interrupt sources of the `virt` PLIC (VIRT_IRQCHIP_NUM_SOURCES in QEMU 7.2), including reserved source 0. */
 export const VIRT_PLIC_NUM_SOURCES = 96;
@@ -163,10 +164,7 @@ export class Plic implements MmioDevice {
 
   /** 32-bit registers; narrower reads return the addressed bytes. */
   read(offset: number, size: 1 | 2 | 4): number {
-    const word = this.readWord(offset & ~3);
-    if (size === 4) return word >>> 0;
-    const shift = (offset & 3) * 8;
-    return (word >>> shift) & (size === 1 ? 0xff : 0xffff);
+    return narrowRead(this.readWord(offset & ~3), offset, size);
   }
 
   private readWord(offset: number): number {
