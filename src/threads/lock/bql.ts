@@ -16,6 +16,16 @@ export class BigLock implements Lockable {
   readonly name: string;
   /** The underlying mutex. */
   readonly mutex: Mutex;
+  /** Diagnostic: acquisitions through this object (i.e. by the calling thread, objects are per thread). */
+  acquisitions = 0;
+  /**
+   * Diagnostic: acquisitions through this object whose previous holder was another thread (the
+   * ticket just before ours was not ours). With two threads, the other thread's count differs
+   * by at most one.
+   */
+  handoffs = 0;
+  /** The ticket that follows this thread's last one (0 before any acquisition). */
+  private nextOwnTicket = 0;
 
   /** @param words `BigLock.WORDS` int32 words of a SharedArrayBuffer, shared by all threads. */
   constructor(words: Int32Array, name = 'BQL') {
@@ -27,6 +37,7 @@ export class BigLock implements Lockable {
   lock(): void {
     checkLockOrder('bql', this.name);
     this.mutex.lock();
+    this.count();
     noteLockAcquired('bql', this, this.name);
   }
 
@@ -34,8 +45,16 @@ export class BigLock implements Lockable {
   lockWithTimeout(ms: number): boolean {
     checkLockOrder('bql', this.name);
     if (!this.mutex.lockWithTimeout(ms)) return false;
+    this.count();
     noteLockAcquired('bql', this, this.name);
     return true;
+  }
+
+  private count(): void {
+    const t = this.mutex.lastTicket;
+    if (t !== this.nextOwnTicket) this.handoffs++;
+    this.nextOwnTicket = (t + 1) | 0;
+    this.acquisitions++;
   }
 
   /** Releases the BQL. Throws a LockError if the caller does not hold it. */
