@@ -1,20 +1,14 @@
 /** End-to-end tests that run guests: console I/O, Ctrl-A keys through a pipe, -serial file:, -d/-D. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { echoProgram, guestElf, idleProgram } from '../helpers/guest-programs.js';
+import { guestFixtures } from '../helpers/guest-programs.js';
 import { elfPath, runCli } from '../helpers/run-vm.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'replayvm-run-'));
-test.after(() => rmSync(tmp, { recursive: true, force: true }));
+const { tmp, idleElf, echoElf } = guestFixtures('run');
 
 const demo = elfPath('demo');
-const idleElf = join(tmp, 'idle.elf');
-writeFileSync(idleElf, guestElf(idleProgram()));
-const echoElf = join(tmp, 'echo.elf');
-writeFileSync(echoElf, guestElf(echoProgram()));
 const BASE = ['-M', 'virt', '-nographic', '-bios', 'none'];
 
 test('demo.elf prints its banner and powers off with status 0', async () => {

@@ -5,16 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { echoProgram, guestElf } from '../helpers/guest-programs.js';
+import { guestFixtures } from '../helpers/guest-programs.js';
 import { CLI_PATH, runProcess, type InputStep, type RunResult } from '../helpers/run-vm.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'replayvm-tty-'));
-test.after(() => rmSync(tmp, { recursive: true, force: true }));
-const echoElf = join(tmp, 'echo.elf');
-writeFileSync(echoElf, guestElf(echoProgram()));
+const { echoElf } = guestFixtures('tty');
 
 const quote = (s: string): string => `'${s.replace(/'/g, `'\\''`)}'`;
 

@@ -4,6 +4,10 @@
  */
 import { R, addi, andi, assemble, beq, jal, lbu, lui, sb, sw, wfi } from '../../src/cpu/test-asm.js';
 import { makeElf } from '../../src/cpu/test-elf.js';
+import { after } from 'node:test';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /** An ELF32 executable running `words` at 0x80000000 (the entry). */
 export function guestElf(words: readonly number[]): Uint8Array {
@@ -40,4 +44,25 @@ export function echoProgram(): number[] {
     sw(t5, t4, 0), // 56
     jal(zero, 0), // 60: j .
   ];
+}
+
+/** A temporary folder holding the idle and echo guests, removed after the calling test file. */
+export interface GuestFixtures {
+  readonly tmp: string;
+  readonly idleElf: string;
+  readonly echoElf: string;
+}
+
+/**
+ * Writes idle.elf and echo.elf into a new temporary folder named after `prefix`; call it at a
+ * test file's top level (the folder is removed when that file's tests end).
+ */
+export function guestFixtures(prefix: string): GuestFixtures {
+  const tmp = mkdtempSync(join(tmpdir(), `replayvm-${prefix}-`));
+  after(() => rmSync(tmp, { recursive: true, force: true }));
+  const idleElf = join(tmp, 'idle.elf');
+  writeFileSync(idleElf, guestElf(idleProgram()));
+  const echoElf = join(tmp, 'echo.elf');
+  writeFileSync(echoElf, guestElf(echoProgram()));
+  return { tmp, idleElf, echoElf };
 }

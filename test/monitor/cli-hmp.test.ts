@@ -1,19 +1,13 @@
 /** The human monitor through the real CLI: `-monitor unix:`, Ctrl-A c on the console, `-monitor stdio`. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { echoProgram, guestElf, idleProgram } from '../helpers/guest-programs.js';
+import { guestFixtures } from '../helpers/guest-programs.js';
 import { CLI_PATH, describeRun, runCli, runProcess, type RunResult } from '../helpers/run-vm.js';
 import { TestClient } from './client.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'replayvm-cli-hmp-'));
-test.after(() => rmSync(tmp, { recursive: true, force: true }));
-const idleElf = join(tmp, 'idle.elf');
-writeFileSync(idleElf, guestElf(idleProgram()));
-const echoElf = join(tmp, 'echo.elf');
-writeFileSync(echoElf, guestElf(echoProgram()));
+const { tmp, idleElf, echoElf } = guestFixtures('cli-hmp');
 const BASE = ['-M', 'virt', '-nographic', '-bios', 'none'];
 const TIMEOUT_MS = 15_000;
 const PROMPT = '(qemu) ';

@@ -1,21 +1,15 @@
 /** QMP through the real CLI: `-qmp unix:`/`tcp:`, `-chardev socket` + `-mon`, `-S`, events, quit. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import * as net from 'node:net';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { echoProgram, guestElf, idleProgram } from '../helpers/guest-programs.js';
+import { guestFixtures } from '../helpers/guest-programs.js';
 import { describeRun, runCli, type RunResult } from '../helpers/run-vm.js';
 import type { MonitorAddress } from '../../src/monitor/server.js';
 import { TestClient } from './client.js';
 
-const tmp = mkdtempSync(join(tmpdir(), 'replayvm-cli-qmp-'));
-test.after(() => rmSync(tmp, { recursive: true, force: true }));
-const idleElf = join(tmp, 'idle.elf');
-writeFileSync(idleElf, guestElf(idleProgram()));
-const echoElf = join(tmp, 'echo.elf');
-writeFileSync(echoElf, guestElf(echoProgram()));
+const { tmp, idleElf, echoElf } = guestFixtures('cli-qmp');
 const BASE = ['-M', 'virt', '-nographic', '-bios', 'none'];
 const TIMEOUT_MS = 15_000;
 

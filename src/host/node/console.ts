@@ -181,14 +181,7 @@ export function stdioConsole(mux: boolean): HostConsole {
     close(): void {
       if (closed) return;
       closed = true;
-      if (rawSet) {
-        try {
-          stdin.setRawMode(false);
-        } catch {
-          // the terminal is gone
-        }
-      }
-      if (started) stdin.pause();
+      releaseStdin(stdin, rawSet, started);
     },
   };
 }
@@ -247,14 +240,19 @@ export function withStdioMonitor(serial: HostConsole): HostConsole {
       serial.close();
       if (closed) return;
       closed = true;
-      if (rawSet) {
-        try {
-          stdin.setRawMode(false);
-        } catch {
-          // the terminal is gone
-        }
-      }
-      if (started) stdin.pause();
+      releaseStdin(stdin, rawSet, started);
     },
   };
+}
+
+/** Gives stdin back: cooked mode again if we set raw mode, and no more reading. */
+function releaseStdin(stdin: NodeJS.ReadStream, rawSet: boolean, started: boolean): void {
+  if (rawSet) {
+    try {
+      stdin.setRawMode(false);
+    } catch {
+      // the terminal is gone
+    }
+  }
+  if (started) stdin.pause();
 }
