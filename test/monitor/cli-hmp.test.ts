@@ -4,24 +4,13 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { guestFixtures } from '../helpers/guest-programs.js';
-import { CLI_PATH, describeRun, runCli, runProcess, type RunResult } from '../helpers/run-vm.js';
-import { TestClient } from './client.js';
+import { CLI_PATH, describeRun, runCli, runProcess } from '../helpers/run-vm.js';
+import { TestClient, socketReady } from './client.js';
 
 const { tmp, idleElf, echoElf } = guestFixtures('cli-hmp');
 const BASE = ['-M', 'virt', '-nographic', '-bios', 'none'];
 const TIMEOUT_MS = 15_000;
 const PROMPT = '(qemu) ';
-
-async function socketReady(path: string, run: Promise<RunResult>): Promise<void> {
-  let exited: RunResult | undefined;
-  void run.then((r) => { exited = r; });
-  const deadline = Date.now() + 8000;
-  while (!existsSync(path)) {
-    if (exited !== undefined) throw new Error(`the VM exited early: ${describeRun(exited)}`);
-    if (Date.now() > deadline) throw new Error(`timeout waiting for ${path}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 /** Sends one command line and returns its output (up to the next prompt). */
 async function hmp(c: TestClient, line: string): Promise<string> {

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { guestFixtures } from '../helpers/guest-programs.js';
 import { describeRun, runCli, type RunResult } from '../helpers/run-vm.js';
 import type { MonitorAddress } from '../../src/monitor/server.js';
-import { TestClient } from './client.js';
+import { TestClient, socketReady } from './client.js';
 
 const { tmp, idleElf, echoElf } = guestFixtures('cli-qmp');
 const BASE = ['-M', 'virt', '-nographic', '-bios', 'none'];
@@ -48,18 +48,6 @@ class Qmp {
     const r = await this.find((m) => m.id === id, `reply to ${execute}`);
     if ('error' in r) throw new Error(JSON.stringify(r.error));
     return r.return;
-  }
-}
-
-/** Waits (with a deadline) until the unix socket exists. */
-async function socketReady(path: string, run: Promise<RunResult>): Promise<void> {
-  let exited: RunResult | undefined;
-  void run.then((r) => { exited = r; });
-  const deadline = Date.now() + 8000;
-  while (!existsSync(path)) {
-    if (exited !== undefined) throw new Error(`the VM exited early: ${describeRun(exited)}`);
-    if (Date.now() > deadline) throw new Error(`timeout waiting for ${path}`);
-    await new Promise((r) => setTimeout(r, 20));
   }
 }
 

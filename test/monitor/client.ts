@@ -1,6 +1,8 @@
 /** A small socket client for monitor tests: every wait has a timeout. */
+import { existsSync } from 'node:fs';
 import * as net from 'node:net';
 import type { MonitorAddress } from '../../src/monitor/server.js';
+import { describeRun, type RunResult } from '../helpers/run-vm.js';
 
 /** Connected test client collecting received text. */
 export class TestClient {
@@ -46,4 +48,19 @@ export class TestClient {
 
   send(s: string): void { this.socket.write(s); }
   end(): void { this.socket.destroy(); }
+}
+
+/**
+ * Waits (with an 8 s deadline) until the VM has created the unix socket at `path`; fails at
+ * once, with the VM's output, if the VM exits first.
+ */
+export async function socketReady(path: string, run: Promise<RunResult>): Promise<void> {
+  let exited: RunResult | undefined;
+  void run.then((r) => { exited = r; });
+  const deadline = Date.now() + 8000;
+  while (!existsSync(path)) {
+    if (exited !== undefined) throw new Error(`the VM exited early: ${describeRun(exited)}`);
+    if (Date.now() > deadline) throw new Error(`timeout waiting for ${path}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
 }
