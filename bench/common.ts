@@ -21,7 +21,7 @@ export function bareConfig(path: string, icountShift?: number, data?: Uint8Array
     smp: 1,
     bios: { kind: 'none' },
     kernel: { path, data: data ?? new Uint8Array(readFileSync(path)) },
-    ...(icountShift !== undefined ? { icountShift } : {}),
+    ...(icountShift !== undefined ? { icount: { shift: icountShift, align: false, sleep: false }, rtc: { clock: 'vm' as const } } : {}),
     noReboot: true,
   };
 }

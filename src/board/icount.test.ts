@@ -4,7 +4,9 @@ import { createVirtMachine } from './virt.js';
 import type { Machine, MachineHost, SliceResult } from './machine-api.js';
 import { R } from '../cpu/test-asm.js';
 import { makeElf } from '../cpu/test-elf.js';
-import { timerProgram } from './asm-for-tests.js';
+import { Asm, timerProgram } from './asm-for-tests.js';
+import { FakeHostTime } from '../main-loop/fake-host-time.js';
+import type { IcountConfig } from '../main-loop/icount.js';
 
 const MiB = 1024 * 1024;
 
@@ -19,7 +21,7 @@ function makeHost(): MachineHost {
 
 function machine(useWfi: boolean, shift = 2): Machine {
   return createVirtMachine(
-    { ramSize: 16 * MiB, smp: 1, bios: { kind: 'none' }, noReboot: false, icountShift: shift, kernel: { path: 't.elf', data: makeElf(timerProgram(useWfi), 0x80000000) } },
+    { ramSize: 16 * MiB, smp: 1, bios: { kind: 'none' }, noReboot: false, icount: { shift, align: false, sleep: false }, rtc: { clock: 'vm' }, kernel: { path: 't.elf', data: makeElf(timerProgram(useWfi), 0x80000000) } },
     makeHost(),
   );
 }
@@ -80,4 +82,99 @@ test('host-time mode: idle result tells when the next timer fires', () => {
   // The interrupt is taken, the handler re-arms 50 ticks later and the hart waits again.
   assert.deepEqual(m.runSlice(10_000), { kind: 'idle', wakeAtHostNs: 1000 + 10_000 });
   assert.equal(m.harts[0]!.getReg(R.s0), 1);
+});
+
+// ---- sleep=on / sleep=off / align / VM pause, with host time under the test's control ----
+
+function timedMachine(time: FakeHostTime, icount: IcountConfig | undefined, useWfi = true, count = 5): Machine {
+  return createVirtMachine(
+    {
+      ramSize: 16 * MiB, smp: 1, bios: { kind: 'none' }, noReboot: false, rtc: { clock: 'vm' },
+      ...(icount !== undefined ? { icount } : {}),
+      kernel: { path: 't.elf', data: makeElf(timerProgram(useWfi, count), 0x80000000) },
+    },
+    { ...makeHost(), time },
+  );
+}
+
+test('icount sleep=off: idle jumps the virtual clock to the deadline; no host time passes', () => {
+  const time = new FakeHostTime();
+  const m = timedMachine(time, { shift: 2, align: false, sleep: false });
+  assert.deepEqual(run(m, 10_000), PASS);
+  // 5 deadlines 50 mtime ticks (5000 ns) apart: the clock reached the last one by warping.
+  assert.ok(m.clocks.now('virtual') >= 5 * 5000, `virtual ${m.clocks.now('virtual')}`);
+  assert.equal(time.monotonicNs(), new FakeHostTime().monotonicNs());
+});
+
+test('icount sleep=on: idle waits for the deadline in host time and the virtual clock follows it', () => {
+  const time = new FakeHostTime();
+  const m = timedMachine(time, { shift: 2, align: false, sleep: true });
+  let idles = 0;
+  let result: SliceResult = { kind: 'running' };
+  for (let i = 0; i < 1000 && result.kind !== 'shutdown'; i++) {
+    result = m.runSlice(10_000);
+    if (result.kind === 'idle') {
+      idles++;
+      const wait = result.wakeAtHostNs - time.monotonicNs();
+      assert.ok(wait > 0 && wait <= 5000, `idle wait ${wait} ns`);
+      const before = m.clocks.now('virtual');
+      time.advance(wait);
+      // While idle, virtual time follows host time (QEMU's icount_warp_rt).
+      assert.equal(m.clocks.now('virtual') - before, 0, 'the warp is applied when the vCPU wakes');
+    }
+  }
+  assert.deepEqual(result, PASS);
+  assert.equal(idles, 5);
+  assert.ok(m.clocks.now('virtual') >= 5 * 5000);
+});
+
+test('icount align=on: a guest ahead of host time by more than 3 ms is made to wait', () => {
+  const time = new FakeHostTime();
+  // shift 10: 1024 ns per instruction; 10,000 instructions are 10 ms of virtual time at host time 0.
+  const m = timedMachine(time, { shift: 10, align: true, sleep: true }, false, 1000);
+  const r = m.runSlice(10_000);
+  assert.equal(r.kind, 'idle');
+  if (r.kind === 'idle') assert.ok(r.wakeAtHostNs - time.monotonicNs() > 3_000_000, `align wait ${r.wakeAtHostNs - time.monotonicNs()}`);
+  assert.ok(m.clocks.alignAheadNs() > 3_000_000);
+});
+
+test('without icount the virtual clock follows host time and stands still while the VM is paused', () => {
+  const time = new FakeHostTime();
+  const m = timedMachine(time, undefined);
+  time.advance(1000);
+  assert.equal(m.clocks.now('virtual'), 1000);
+  m.clocks.pause();
+  time.advance(1_000_000);
+  assert.equal(m.clocks.now('virtual'), 1000);
+  assert.equal(m.clocks.now('realtime'), time.monotonicNs());
+  m.clocks.resume();
+  time.advance(500);
+  assert.equal(m.clocks.now('virtual'), 1500);
+  // The CLINT's mtime reads the virtual clock (10 MHz: one tick per 100 ns).
+  assert.equal(m.harts[0]!.csrRead(0xc01), 15);
+});
+
+test('-rtc clock=host|rt|vm: the goldfish RTC counts the chosen clock from its start date', () => {
+  // The guest reads TIME_LOW then TIME_HIGH in a loop; a0/a1 hold the last 64-bit value.
+  const a = new Asm(0x80000000);
+  a.li(R.t0, 0x101000).label('loop').lw(R.a0, R.t0, 0).lw(R.a1, R.t0, 4).j('loop');
+  const program = makeElf(a.assemble(), 0x80000000);
+  for (const clock of ['host', 'rt', 'vm'] as const) {
+    const time = new FakeHostTime();
+    const m = createVirtMachine(
+      { ramSize: 16 * MiB, smp: 1, bios: { kind: 'none' }, noReboot: false, rtc: { clock, startNs: 5e15 },
+        kernel: { path: 't.elf', data: program } },
+      { ...makeHost(), time },
+    );
+    const hart = m.harts[0]!;
+    const read = (): number => {
+      m.runSlice(60);
+      return (hart.getReg(R.a0) >>> 0) + (hart.getReg(R.a1) >>> 0) * 2 ** 32;
+    };
+    assert.equal(read(), 5e15, clock);
+    m.clocks.pause();
+    time.advance(7000);
+    // Paused VM: the vm clock stands still, host and rt clocks run on.
+    assert.equal(read(), clock === 'vm' ? 5e15 : 5e15 + 7000, clock);
+  }
 });

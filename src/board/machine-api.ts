@@ -5,6 +5,9 @@
 import type { CharBackend } from '../devices/char-backend.js';
 import type { HartApi } from '../cpu/hart-api.js';
 import type { HostTime } from '../main-loop/clock.js';
+import type { Clocks } from '../main-loop/clocks.js';
+import type { IcountConfig } from '../main-loop/icount.js';
+import type { RtcClockSource } from '../main-loop/rtc-clock.js';
 import type { Ram } from '../memory/ram.js';
 import type { StateArena } from '../memory/state-arena.js';
 
@@ -30,18 +33,25 @@ export interface MachineConfig {
   readonly append?: string;
   /** `-dtb`: a device tree blob used instead of the generated one. */
   readonly dtb?: BootImage;
-  /** When set, virtual time is `steps << icountShift` ns (deterministic); else it follows the host. */
-  readonly icountShift?: number;
   /**
-   * `-rtc base=`: the goldfish RTC's wall-clock time at power-on, in ns since the Unix epoch.
-   * Undefined: the host's time at power-on. A fixed value makes runs with `icountShift`
-   * bit-identical (the RTC then runs on virtual time from a fixed start).
+   * `-icount`: when set, the virtual clock is `bias + (steps << shift)` ns, a function of the
+   * instructions executed (deterministic with a fixed shift and sleep=off); else it follows the host.
    */
-  readonly rtcBaseNs?: number;
+  readonly icount?: IcountConfig;
+  /** `-rtc`: what the goldfish RTC shows. Default: the host's wall time, following the host clock. */
+  readonly rtc?: MachineRtc;
   /** `-no-reboot`: a guest reset request exits instead. */
   readonly noReboot: boolean;
   /** Steps each hart runs before the next one gets its turn (`-smp` round robin). */
   readonly quantum?: number;
+}
+
+/** The goldfish RTC's configuration (QEMU's `-rtc base=...,clock=...`, resolved by the host). */
+export interface MachineRtc {
+  /** RTC time at power-on, ns since the Unix epoch. Undefined: the host's wall time then. */
+  readonly startNs?: number;
+  /** The clock the RTC advances with: host wall time, host monotonic time, or virtual time. */
+  readonly clock: RtcClockSource;
 }
 
 /** Which `-d` trace categories are on. */
@@ -87,6 +97,11 @@ export interface Machine {
   readonly arena: StateArena;
   readonly ram: Ram;
   readonly harts: readonly HartApi[];
+  /**
+   * QEMU's four clocks over this machine's shared state: the vCPU thread's machine and the main
+   * thread's view read the same clock. Pause them when the VM stops, resume when it continues.
+   */
+  readonly clocks: Clocks;
   /** Steps executed by all harts since power-on (the global instruction count). */
   readonly totalSteps: number;
   /** Runs up to `maxSteps` steps in total, round robin over the harts. */

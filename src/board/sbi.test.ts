@@ -21,7 +21,7 @@ function makeHost(out: number[] = []): MachineHost {
 
 function sbiMachine(a: Asm, over: Partial<MachineConfig> = {}, out: number[] = []): Machine {
   const cfg: MachineConfig = {
-    ramSize: 64 * MiB, smp: 1, bios: { kind: 'default' }, noReboot: false, icountShift: 0,
+    ramSize: 64 * MiB, smp: 1, bios: { kind: 'default' }, noReboot: false, icount: { shift: 0, align: false, sleep: false }, rtc: { clock: 'vm' },
     kernel: { path: 's.elf', data: makeElf(a.assemble(), KBASE) }, ...over,
   };
   return createVirtMachine(cfg, makeHost(out));

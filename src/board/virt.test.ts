@@ -32,7 +32,7 @@ function makeHost(): TestHost {
 }
 
 function config(over: Partial<MachineConfig> & { bios?: BiosChoice } = {}): MachineConfig {
-  return { ramSize: 128 * MiB, smp: 1, bios: { kind: 'none' }, noReboot: false, icountShift: 0, ...over };
+  return { ramSize: 128 * MiB, smp: 1, bios: { kind: 'none' }, noReboot: false, icount: { shift: 0, align: false, sleep: false }, rtc: { clock: 'vm' }, ...over };
 }
 
 function kernel(code: Uint8Array, addr = 0x80000000, path = 'k.elf') {

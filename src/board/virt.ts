@@ -18,6 +18,8 @@ import {
   type SifiveTestRequest,
 } from '../devices/index.js';
 import { NS_PER_MTIME_TICK, MTIME_HZ } from '../main-loop/clock.js';
+import { clockStoreIn, Clocks, type ClockKind } from '../main-loop/clocks.js';
+import { alignSleepNs, IcountError, icountConfigProblem } from '../main-loop/icount.js';
 import { AddressMap, type MmioDevice } from '../memory/address-map.js';
 import { Ram } from '../memory/ram.js';
 import { StateArena } from '../memory/state-arena.js';
@@ -39,6 +41,9 @@ export { BoardError } from './errors.js';
 
 /** Steps a hart runs before the next hart's turn, unless `config.quantum` says otherwise. */
 export const DEFAULT_QUANTUM = 10_000;
+/** What each `-rtc clock=` reads among QEMU's clocks. */
+const RTC_CLOCK: Readonly<Record<'host' | 'rt' | 'vm', ClockKind>> = { host: 'host', rt: 'realtime', vm: 'virtual' };
+
 /** Largest `-icount shift` accepted (as QEMU: 0..10). */
 export const MAX_ICOUNT_SHIFT = 10;
 
@@ -101,10 +106,8 @@ function validate(config: MachineConfig): void {
   }
   const q = config.quantum;
   if (q !== undefined && (!Number.isInteger(q) || q < 1)) throw new BoardError(`quantum ${q}: must be a positive integer`);
-  const s = config.icountShift;
-  if (s !== undefined && (!Number.isInteger(s) || s < 0 || s > MAX_ICOUNT_SHIFT)) {
-    throw new BoardError(`-icount shift=${s}: must be an integer from 0 to ${MAX_ICOUNT_SHIFT}`);
-  }
+  const problem = config.icount === undefined ? undefined : icountConfigProblem(config.icount);
+  if (problem !== undefined) throw new BoardError(`-icount: ${problem}`);
   if (config.initrd !== undefined && config.kernel === undefined) throw new BoardError('-initrd requires -kernel');
   if (config.bios.kind === 'default' && config.kernel === undefined) {
     throw new BoardError('-bios default: the built-in SBI needs a -kernel to run (or use -bios none)');
@@ -129,17 +132,19 @@ class VirtMachine implements Machine {
   private readonly rom = new RomDevice(VIRT_MEMMAP.mrom.size);
   private readonly plan: BootPlan;
   private readonly quantum: number;
-  /** ns per step in icount mode; undefined in host-time mode. */
-  private readonly stepNs: number | undefined;
-  /** Board state words: totalSteps (2), warpNs (2), rtcBaseNs (2), rrHart, rrUsed. */
+  readonly clocks: Clocks;
+  /** Whether virtual time counts instructions (`-icount`). */
+  private readonly icount: boolean;
+  /** The clock the RTC runs on. */
+  private readonly rtcClock: ClockKind;
+  /** Board state words: totalSteps (2), spare (2), RTC offset from its clock (2), rrHart, rrUsed. */
   private readonly w: number;
 
   // Host-side state (not machine state): the hart inside `run`, a request raised during it,
-  // console bytes the UART could not take yet, and the host clock at power-on.
+  // console bytes the UART could not take yet.
   private running: HartApi | undefined;
   private pending: SliceResult | 'reset' | undefined;
   private inputQueue: number[] = [];
-  private readonly hostStartNs: number;
   /** The BQL when harts run in a vCPU thread (MachineHost.bql). */
   private readonly bql: { lock(): void; unlock(): void } | undefined;
 
@@ -148,8 +153,7 @@ class VirtMachine implements Machine {
     this.config = config;
     this.host = host;
     this.quantum = config.quantum ?? DEFAULT_QUANTUM;
-    this.stepNs = config.icountShift === undefined ? undefined : 2 ** config.icountShift;
-    this.hostStartNs = host.time.monotonicNs();
+    this.icount = config.icount !== undefined;
 
     this.bql = host.bql;
     const attach = options.attach;
@@ -158,7 +162,19 @@ class VirtMachine implements Machine {
     const savedArena = attach === undefined ? undefined : this.arena.u32.slice();
     this.w = this.arena.allocate('board', 'clock', 8);
     this.arena.u32.fill(0, this.w, this.w + 8);
-    this.setU64(4, Math.max(0, Math.floor(config.rtcBaseNs ?? host.time.realtimeNs())));
+    try {
+      this.clocks = new Clocks(host.time, config.icount, () => this.totalSteps + (this.running?.runSteps ?? 0), {
+        store: clockStoreIn(this.arena),
+        attach: attach !== undefined,
+      });
+    } catch (e) {
+      if (e instanceof IcountError) throw new BoardError(`-icount: ${e.message}`);
+      throw e;
+    }
+    // The RTC counts its clock plus a fixed offset: the start date minus that clock's value now.
+    this.rtcClock = RTC_CLOCK[config.rtc?.clock ?? 'host'];
+    const rtcStartNs = config.rtc?.startNs ?? host.time.realtimeNs();
+    this.setI64(4, Math.round(rtcStartNs - this.clocks.now(this.rtcClock)));
     try {
       this.ram = new Ram(VIRT_MEMMAP.dram.base, config.ramSize, attach?.ram);
     } catch (e) {
@@ -221,7 +237,7 @@ class VirtMachine implements Machine {
     this.plic = new Plic(this.arena, harts, VIRT_PLIC_NUM_SOURCES);
     this.uart = new Uart16550(this.arena, 'uart0', host.console, this.plic.irqLine(VIRT_IRQ.uart0));
     // The RTC runs on virtual time since power-on; the wall-clock epoch is its tick offset.
-    this.rtc = new GoldfishRtc(this.arena, { realtimeNs: () => this.virtualNs() }, this.plic.irqLine(VIRT_IRQ.rtc));
+    this.rtc = new GoldfishRtc(this.arena, { realtimeNs: () => this.clocks.now(this.rtcClock) }, this.plic.irqLine(VIRT_IRQ.rtc));
     const test = new SifiveTest((kind, code) => this.finisher(kind, code));
 
     const m = VIRT_MEMMAP;
@@ -260,8 +276,14 @@ class VirtMachine implements Machine {
     return this.getU64(0);
   }
 
-  private get warpNs(): number {
-    return this.getU64(2);
+  /** A signed 64-bit board word pair (two's complement). */
+  private setI64(i: number, v: number): void {
+    const b = BigInt.asUintN(64, BigInt(v));
+    this.arena.writeU64(this.w + i, b);
+  }
+
+  private getI64(i: number): bigint {
+    return BigInt.asIntN(64, this.arena.readU64(this.w + i));
   }
 
   private get rrHart(): number {
@@ -279,25 +301,58 @@ class VirtMachine implements Machine {
 
   // ---- time ----------------------------------------------------------------------------------
 
-  /** Virtual ns since power-on: from the step count in icount mode, else from the host clock. */
+  /** The virtual clock (ns since power-on unless a snapshot moved it). */
   private virtualNs(): number {
-    if (this.stepNs !== undefined) {
-      return (this.totalSteps + (this.running?.runSteps ?? 0)) * this.stepNs + this.warpNs;
-    }
-    return Math.max(0, this.host.time.monotonicNs() - this.hostStartNs);
+    return this.clocks.now('virtual');
   }
 
   private boardMtime(): number {
     return Math.floor(this.virtualNs() / NS_PER_MTIME_TICK);
   }
 
-  /** Virtual ns of the next timer deadline or RTC alarm; Infinity if none. */
-  private nextEventNs(): number {
+  /** Virtual-clock ns of the next CLINT deadline, or RTC alarm when the RTC runs on it; Infinity if none. */
+  private nextVirtualEventNs(): number {
     const d = this.clint.nextDeadline();
     let ns = d === Infinity ? Infinity : d * NS_PER_MTIME_TICK;
-    const alarm = this.rtc.nextAlarmNs();
-    if (alarm !== Infinity) ns = Math.min(ns, alarm);
+    if (this.rtcClock === 'virtual') ns = Math.min(ns, this.rtc.nextAlarmNs());
     return ns;
+  }
+
+  /** Host monotonic ns of the RTC alarm when the RTC runs on a host clock; Infinity if none. */
+  private nextHostEventNs(): number {
+    if (this.rtcClock === 'virtual') return Infinity;
+    const alarm = this.rtc.nextAlarmNs();
+    if (alarm === Infinity) return Infinity;
+    return this.host.time.monotonicNs() + Math.max(0, alarm - this.clocks.now(this.rtcClock));
+  }
+
+  /**
+   * Every hart waits for an interrupt. icount with sleep=off: warp the virtual clock to the next
+   * virtual deadline and go on (undefined). Otherwise idle until the deadline in host time; with
+   * icount and sleep=on the virtual clock follows host time meanwhile (an idle warp, ended by the
+   * next runSlice).
+   */
+  private idle(): SliceResult | undefined {
+    const now = this.virtualNs();
+    const ev = this.nextVirtualEventNs();
+    const hostEv = this.nextHostEventNs();
+    const icount = this.config.icount;
+    if (icount !== undefined && !icount.sleep) {
+      if (ev === Infinity) return { kind: 'idle', wakeAtHostNs: hostEv };
+      // Jump to the deadline; if a device reports one that is already due but did not fire,
+      // still move time forward so the machine always makes progress.
+      this.clocks.warp(Math.max(ev - now, 2 ** this.clocks.shift));
+      return undefined;
+    }
+    if (icount !== undefined) this.clocks.startIdleWarp();
+    const hostNow = this.host.time.monotonicNs();
+    return { kind: 'idle', wakeAtHostNs: Math.min(ev === Infinity ? Infinity : hostNow + Math.max(0, ev - now), hostEv) };
+  }
+
+  /** align=on: when the guest is ahead of host time by more than QEMU's margin, sleep it off. */
+  private alignSleep(): SliceResult | undefined {
+    const ahead = alignSleepNs(this.clocks.alignAheadNs());
+    return ahead > 0 ? { kind: 'idle', wakeAtHostNs: this.host.time.monotonicNs() + ahead } : undefined;
   }
 
   private updateDevices(): void {
@@ -453,7 +508,7 @@ class VirtMachine implements Machine {
     this.clint.reset();
     this.plic.reset();
     this.uart.reset();
-    this.rtc.reset(BigInt(this.getU64(4)));
+    this.rtc.reset(this.getI64(4));
     this.setRoundRobin(0, 0);
     for (const h of this.harts) h.reset(VIRT_MEMMAP.mrom.base);
     if (this.sbi !== undefined) {
@@ -538,6 +593,7 @@ class VirtMachine implements Machine {
   }
 
   private runSliceLocked(maxSteps: number, bql: { lock(): void; unlock(): void } | undefined): SliceResult {
+    if (this.clocks.idleWarping) this.clocks.endIdleWarp();
     this.drainInput();
     let budget = Math.max(0, Math.floor(maxSteps));
     while (true) {
@@ -547,23 +603,16 @@ class VirtMachine implements Machine {
       this.updateDevices();
       const i = this.pick();
       if (i < 0) {
-        const now = this.virtualNs();
-        const ev = this.nextEventNs();
-        if (this.stepNs !== undefined) {
-          // icount with sleep=off: jump virtual time to the next deadline.
-          if (ev === Infinity) return { kind: 'idle', wakeAtHostNs: Infinity };
-          // Jump to the deadline; if a device reports one that is already due but did not
-          // fire, still move time forward so the machine always makes progress.
-          this.setU64(2, this.warpNs + Math.max(ev - now, this.stepNs));
-          continue;
-        }
-        return { kind: 'idle', wakeAtHostNs: ev === Infinity ? Infinity : this.hostStartNs + ev };
+        const idle = this.idle();
+        if (idle !== undefined) return idle;
+        continue;
       }
       const hart = this.harts[i]!;
       let n = Math.min(this.quantum - this.rrUsed, budget);
-      if (this.stepNs !== undefined) {
-        const ev = this.nextEventNs();
-        if (ev !== Infinity) n = Math.max(1, Math.min(n, Math.ceil((ev - this.virtualNs()) / this.stepNs)));
+      if (this.icount) {
+        // Stop at the next virtual deadline so the timer interrupt is taken at the exact count.
+        const ev = this.nextVirtualEventNs();
+        if (ev !== Infinity) n = Math.max(1, Math.min(n, this.clocks.stepsUntil(ev - this.virtualNs())));
       }
       this.running = hart;
       let ran: number;
@@ -583,6 +632,10 @@ class VirtMachine implements Machine {
         this.setRoundRobin(i, used);
       }
       if (ran === 0 && budget > 0) budget--; // guarantees progress of the loop
+      if (this.config.icount?.align === true) {
+        const sleep = this.alignSleep();
+        if (sleep !== undefined) return sleep;
+      }
     }
   }
 

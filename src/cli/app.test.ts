@@ -23,7 +23,8 @@ test('buildMachineConfig reads every named file and copies the options', () => {
   const c = buildMachineConfig(cmd.options);
   assert.equal(c.ramSize, 64 * 1024 * 1024);
   assert.equal(c.smp, 3);
-  assert.equal(c.icountShift, 2);
+  assert.deepEqual(c.icount, { shift: 2, align: false, sleep: true });
+  assert.deepEqual(c.rtc, { clock: 'vm' });
   assert.equal(c.noReboot, true);
   assert.equal(c.append, 'x y');
   assert.equal(c.bios.kind, 'file');

@@ -4,10 +4,13 @@
  * code; the entry (main.ts) exits the process with it.
  */
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
-import type { BootImage, Machine, MachineConfig, MachineHost } from '../board/machine-api.js';
+import type { BootImage, Machine, MachineConfig, MachineHost, MachineRtc } from '../board/machine-api.js';
 import type { HostConsole, StdioMonitorFactory } from '../host/node/console.js';
 import { fileConsole, nullConsole, stdioConsole, withStdioMonitor } from '../host/node/console.js';
 import { NodeHostTime } from '../host/node/host-time.js';
+import { serveMainLoop } from '../host/node/main-loop-driver.js';
+import { installAutoShiftTimers } from '../main-loop/icount.js';
+import type { LockedRunner } from '../main-loop/main-loop.js';
 import { RunLoop } from '../host/node/run-loop.js';
 import { ThreadedRunLoop } from '../host/node/threaded-run-loop.js';
 import type { TraceLog } from '../host/node/trace-log.js';
@@ -73,21 +76,23 @@ export function buildMachineConfig(o: RunOptions): MachineConfig {
     initrd: o.initrd === undefined ? undefined : readImage('-initrd', o.initrd),
     append: o.append,
     dtb: o.dtb === undefined ? undefined : readImage('-dtb', o.dtb),
-    icountShift: o.icountShift,
-    rtcBaseNs: rtcBaseNs(o.rtc),
+    icount: o.icount,
+    rtc: machineRtc(o.rtc),
     noReboot: o.noReboot,
   };
 }
 
 /**
- * The RTC's wall-clock time at power-on for `-rtc base=`: undefined for utc (the board reads
- * the host's time), the host's local time for localtime, the given date for DATE.
+ * The RTC for `-rtc`: its start (undefined for utc: the board reads the host's wall time; the
+ * host's local time for localtime; the given date for DATE) and clock.
  */
-function rtcBaseNs(rtc: RtcOptions['rtc']): number | undefined {
-  if (rtc === undefined || rtc.base.kind === 'utc') return undefined;
-  if (rtc.base.kind === 'date') return rtc.base.epochMs * 1e6;
+function machineRtc(rtc: RtcOptions['rtc']): MachineRtc | undefined {
+  if (rtc === undefined) return undefined;
+  const clock = rtc.clock;
+  if (rtc.base.kind === 'utc') return { clock };
+  if (rtc.base.kind === 'date') return { clock, startNs: rtc.base.epochMs * 1e6 };
   const nowMs = Date.now();
-  return (nowMs - new Date(nowMs).getTimezoneOffset() * 60_000) * 1e6;
+  return { clock, startNs: (nowMs - new Date(nowMs).getTimezoneOffset() * 60_000) * 1e6 };
 }
 
 /**
@@ -238,6 +243,10 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
     const loop = threaded
       ? new ThreadedRunLoop(machine, host.time, { console: host.console, trace: o.trace, log: host.log })
       : new RunLoop(machine, host.time);
+    // The main loop's timers and bottom halves, under the locks when the harts run in a thread.
+    const locked: LockedRunner = loop instanceof ThreadedRunLoop ? (fn) => loop.controller.locked(fn) : (fn) => fn();
+    const mainLoop = serveMainLoop(machine.clocks, locked);
+    installAutoShiftTimers(machine.clocks, mainLoop.loop.timers);
     const onSignal = (name: NodeJS.Signals, num: number): void => {
       io.stderr(`${PROGRAM}: terminating on signal ${num} (${name})\n`);
       loop.stop(0);
@@ -268,6 +277,7 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
       writeFinalState(machine);
       return outcome.exitCode;
     } finally {
+      mainLoop.driver.stop();
       for (const [name, l] of listeners) process.off(name, l);
       await closeMonitors(monitorServers);
       activeConsole.close();

@@ -40,7 +40,7 @@ test('a typical command line, with one or two dashes', () => {
   assert.equal(o.name, 'vm1');
   assert.deepEqual(o.trace, { int: true, guestErrors: true, unimp: false, inAsm: false });
   assert.equal(o.logFile, 'log.txt');
-  assert.equal(o.icountShift, 3);
+  assert.deepEqual(o.icount, { shift: 3, align: false, sleep: true });
   assert.equal(o.nographic, true);
   assert.equal(o.displayNone, true);
 });
@@ -94,10 +94,15 @@ test('-bios, -serial, -cpu, -d, -icount values', () => {
   assert.deepEqual(run(['-d', 'in_asm,unimp']).trace, { int: false, guestErrors: false, unimp: true, inAsm: true });
   fails(['-d', 'int,exec'], /unknown log item 'exec'/);
   assert.equal(parseCommandLine(['-d', 'help']).kind, 'print');
-  assert.equal(run(['-icount', '0']).icountShift, 0);
+  assert.deepEqual(run(['-icount', '0']).icount, { shift: 0, align: false, sleep: true });
+  assert.deepEqual(run(['-icount', 'shift=auto']).icount, { shift: 'auto', align: false, sleep: true });
+  fails(['-icount', 'shift=auto,sleep=off'], /incompatible/);
+  assert.deepEqual(run(['-icount', 'shift=2,align=on']).icount, { shift: 2, align: true, sleep: true });
+  assert.equal(run(['-icount', 'sleep=off']).icount, undefined);
   fails(['-icount', 'shift=11'], /shift/);
-  fails(['-icount', 'shift=2,align=on'], /align.*not supported yet/);
-  fails(['-icount', 'rr=record,rrfile=x'], /not supported yet/);
+  fails(['-icount', 'shift=auto,align=on'], /align/);
+  fails(['-icount', 'shift=1,rr=record,rrfile=x'], /not supported yet/);
+  fails(['-icount', 'rr=record,rrfile=x'], /Please enable icount/);
 });
 
 test('unknown options, missing arguments and stray words are errors', () => {

@@ -6,6 +6,8 @@
 import type { TraceFlags } from '../board/machine-api.js';
 import type { RtcConfig } from '../main-loop/rtc-clock.js';
 import { parseRtcOption } from './rtc-options.js';
+import { parseIcountOption } from './icount-options.js';
+import type { IcountConfig } from '../main-loop/icount.js';
 import type { ChardevSocket, MonitorPlan, MonOption } from '../monitor/server.js';
 import { MonitorServerError, parseChardevSocket, parseMonitorAddress, parseMonOption, resolveMonitors } from '../monitor/server.js';
 
@@ -62,7 +64,8 @@ export interface RunOptions {
   readonly trace: TraceFlags;
   /** `-D FILE`: where `-d` output goes (default stderr). */
   readonly logFile?: string;
-  readonly icountShift?: number;
+  /** `-icount`: instruction-counted virtual time. */
+  readonly icount?: IcountConfig;
   /** `-rtc`: the RTC's start (`base`) and clock. */
   readonly rtc?: RtcConfig;
   /**
@@ -129,7 +132,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'd', arg: 'ITEM1[,...]', help: `enable logging of items: ${LOG_ITEMS.map((i) => i[0]).join(', ')} (-d help lists them)` },
   { name: 'D', arg: 'FILE', help: 'write -d logs to FILE instead of stderr' },
   { name: 'rtc', arg: 'base=utc|localtime|DATE[,clock=host|rt|vm]', help: 'RTC start time; DATE as 2006-06-17T16:01:21 (UTC)' },
-  { name: 'icount', arg: '[shift=]N', help: `virtual time is 2^N ns per instruction, N in 0..${MAX_ICOUNT_SHIFT} (deterministic)` },
+  { name: 'icount', arg: '[shift=]N|auto[,align=on|off][,sleep=on|off]', help: `virtual time is 2^N ns per instruction, N in 0..${MAX_ICOUNT_SHIFT}; sleep=off jumps idle time (deterministic)` },
   { name: 'monitor', arg: 'stdio|none|unix:PATH,server=on,wait=off|tcp:HOST:PORT,server=on,wait=off', help: 'the human monitor (default: Ctrl-A c on the console)' },
   { name: 'qmp', arg: 'unix:PATH,server=on,wait=off|tcp:HOST:PORT,server=on,wait=off', help: 'a QMP (JSON) monitor socket; repeatable' },
   { name: 'chardev', arg: 'socket,id=ID,path=PATH|host=HOST,port=PORT,server=on,wait=off', help: 'a socket for -mon' },
@@ -281,24 +284,6 @@ function parseTrace(text: string, option: string, flags: Record<keyof TraceFlags
   return false;
 }
 
-function parseIcount(text: string, option: string): number {
-  let shift: number | undefined;
-  for (const { key, value } of parseKeyValues(text, 'shift', option)) {
-    if (key === 'shift') {
-      if (value === 'auto') throw new CliError(`${option} ${text}: shift=auto is not supported yet`);
-      shift = parseInteger(value);
-      if (shift === undefined || shift > MAX_ICOUNT_SHIFT) {
-        throw new CliError(`${option} ${text}: shift must be a number 0..${MAX_ICOUNT_SHIFT}`);
-      }
-    } else if (['align', 'sleep', 'rr', 'rrfile', 'rrsnapshot'].includes(key)) {
-      throw new CliError(`${option} ${text}: '${key}' is not supported yet`);
-    } else {
-      throw new CliError(`${option} ${text}: invalid parameter '${key}'`);
-    }
-  }
-  if (shift === undefined) throw new CliError(`${option} ${text}: missing shift`);
-  return shift;
-}
 
 /** Options that take an argument (canonical names). */
 const WITH_ARG = new Set(['machine', 'm', 'smp', 'cpu', 'bios', 'kernel', 'initrd', 'append', 'dtb', 'serial',
@@ -327,7 +312,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   let name: string | undefined;
   const trace: Record<keyof TraceFlags, boolean> = { int: false, guestErrors: false, unimp: false, inAsm: false };
   let logFile: string | undefined;
-  let icountShift: number | undefined;
+  let icount: IcountConfig | undefined;
   let rtc: RtcConfig | undefined;
   let rtcClockGiven = false;
   let startPaused = false;
@@ -434,7 +419,11 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         if (parseTrace(arg, shown, trace)) return { kind: 'print', text: logHelpText() };
         break;
       case 'icount':
-        icountShift = parseIcount(arg, shown);
+        {
+          const parsed = parseIcountOption(arg, shown);
+          if (parsed?.rr !== undefined) throw new CliError(`${shown} ${arg}: rr=${parsed.rr} is not supported yet (record/replay is the next issue)`);
+          icount = parsed === undefined ? undefined : { shift: parsed.shift, align: parsed.align, sleep: parsed.sleep };
+        }
         break;
       case 'rtc':
         rtc = parseRtcOption(arg, shown);
@@ -509,18 +498,15 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (initrd !== undefined && kernel === undefined) throw new CliError('-initrd: requires -kernel');
   if (append !== undefined && kernel === undefined) throw new CliError('-append: requires -kernel');
 
-  // The RTC runs on the machine's virtual clock. Without -icount that clock follows the host,
-  // which is what clock=host|rt ask for; with -icount only clock=vm can be honoured, and it is
-  // what an -icount run gets when -rtc names no clock (that keeps the run deterministic).
-  if (rtc !== undefined && rtcClockGiven && rtc.clock !== 'vm' && icountShift !== undefined) {
-    throw new CliError(`-rtc clock=${rtc.clock}: not supported with -icount yet (the RTC follows the virtual clock: use clock=vm)`);
-  }
+  // With -icount and no clock named, the RTC follows the virtual clock (QEMU would use the host
+  // clock): an -icount run then reads no host time at all, which keeps it deterministic.
+  if (icount !== undefined && !rtcClockGiven) rtc = { ...(rtc ?? { base: { kind: 'utc' } }), clock: 'vm' };
   if (rtc?.driftfix === 'slew') throw new CliError('-rtc driftfix=slew: not supported (no x86 RTC here)');
   return {
     kind: 'run',
     options: {
       dumpDtb, ramSize, smp, bios, kernel, initrd, append, dtb, nographic, displayNone, serial, noReboot, name,
-      trace: { ...trace }, logFile, icountShift, rtc, console, stdioMonitor, monitors, startPaused,
+      trace: { ...trace }, logFile, icount, rtc, console, stdioMonitor, monitors, startPaused,
     },
   };
 }

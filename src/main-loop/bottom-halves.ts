@@ -37,6 +37,12 @@ export class BottomHalf {
 export class BottomHalves {
   private queue: BottomHalf[] = [];
 
+  /**
+   * @param onSchedule called when a half is queued (not when it was queued already): the main
+   *   loop uses it to wake up (QEMU's aio_notify).
+   */
+  constructor(private readonly onSchedule?: () => void) {}
+
   /** A new, unscheduled bottom half (QEMU's qemu_bh_new). */
   create(callback: () => void): BottomHalf {
     return new BottomHalf(this, callback);
@@ -47,6 +53,7 @@ export class BottomHalves {
     if (bh.scheduled) return;
     bh.scheduled = true;
     this.queue.push(bh);
+    this.onSchedule?.();
   }
 
   /** See BottomHalf.cancel. */

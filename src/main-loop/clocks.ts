@@ -11,6 +11,7 @@
  * Host time enters only through HostTime. The guest-visible state that must survive a snapshot
  * is the small ClockState (save/restore).
  */
+import type { StateArena } from '../memory/state-arena.js';
 import type { HostTime } from './clock.js';
 import type { IcountConfig } from './icount.js';
 import { AUTO_INITIAL_SHIFT, IcountError, adjustAutoShift, icountConfigProblem, icountRound, icountToNs } from './icount.js';
@@ -42,6 +43,57 @@ export class ClocksError extends Error {
 export interface ClocksOptions {
   /** Whether the VM starts running (default true); with false, call resume() at vm start. */
   readonly running?: boolean;
+  /**
+   * Where the clock state lives. Default: private to this object. A machine whose vCPU thread
+   * and main loop both read the clocks passes {@link clockStoreIn} its state arena, and each
+   * thread builds its own Clocks over the same words (`attach: true` in the second thread, so
+   * construction does not reset them).
+   */
+  readonly store?: ClockStore;
+  /** Keep the state already in `store` (a second thread attaching to a running machine). */
+  readonly attach?: boolean;
+}
+
+/**
+ * The clocks' mutable state, in shared memory so that both threads see one clock. Writes come
+ * from whoever holds the BQL; the vCPU thread reads the virtual clock without it (a hart reading
+ * `time`), so writers bump a sequence counter around each update and readers retry on a change
+ * (QEMU's timers_state seqlock).
+ */
+export interface ClockStore {
+  /** Guest-visible: [0] icount bias ns, [1] shift in effect, [2] shift=auto last delta ns. */
+  readonly guest: Float64Array;
+  /** Host-derived: [0] cpu clock offset ns, [1] running (1/0), [2] idle warp start ns or NaN. */
+  readonly host: Float64Array;
+  /** [0]: the sequence counter, odd while a write is in progress. */
+  readonly seq: Int32Array;
+}
+
+const G_BIAS = 0;
+const G_SHIFT = 1;
+const G_LAST_DELTA = 2;
+const H_CPU_OFFSET = 0;
+const H_RUNNING = 1;
+const H_WARP_START = 2;
+
+/** A store of one's own (single-thread use and tests). */
+export function privateClockStore(): ClockStore {
+  return { guest: new Float64Array(3), host: new Float64Array(3), seq: new Int32Array(new SharedArrayBuffer(4)) };
+}
+
+/**
+ * Allocates the clock state in a machine's state arena (owner `clocks`): `guest` is hashed and
+ * snapshotted with the machine; `host` (offsets against the host clock) is snapshotted but
+ * marked host-derived, so it does not enter the state hash.
+ */
+export function clockStoreIn(arena: StateArena): ClockStore {
+  const g = arena.allocate('clocks', 'guest', 6);
+  const h = arena.allocate('clocks', 'host', 8, { host: true });
+  return {
+    guest: new Float64Array(arena.buffer, g * 4, 3),
+    seq: new Int32Array(arena.buffer, h * 4, 1),
+    host: new Float64Array(arena.buffer, (h + 2) * 4, 3),
+  };
 }
 
 /** QEMU's clocks for one machine. */
@@ -50,15 +102,9 @@ export class Clocks {
   readonly icount: IcountConfig | undefined;
   private readonly hostTime: HostTime;
   private readonly stepsNow: () => number;
-  private isRunning: boolean;
-  /** While running: virtual_rt = monotonic + cpuOffsetNs. While paused: virtual_rt = cpuOffsetNs. */
-  private cpuOffsetNs: number;
-  /** icount: virtual = biasNs + steps << shift (warps and shift changes go into the bias). */
-  private biasNs = 0;
-  private shiftNow: number;
-  private lastDeltaNs = 0;
-  /** sleep=on idle warp: virtual_rt when the vCPUs went idle, or undefined. */
-  private warpStartNs: number | undefined;
+  private readonly g: Float64Array;
+  private readonly h: Float64Array;
+  private readonly seq: Int32Array;
 
   /**
    * @param hostTime the host's time source.
@@ -73,20 +119,31 @@ export class Clocks {
     this.hostTime = hostTime;
     this.icount = icount;
     this.stepsNow = stepsNow;
-    this.shiftNow = icount === undefined ? 0 : icount.shift === 'auto' ? AUTO_INITIAL_SHIFT : icount.shift;
-    this.isRunning = options.running ?? true;
-    this.cpuOffsetNs = this.isRunning ? -hostTime.monotonicNs() : 0;
-    if (icount !== undefined) this.biasNs = -icountToNs(stepsNow(), this.shiftNow);
+    const store = options.store ?? privateClockStore();
+    this.g = store.guest;
+    this.h = store.host;
+    this.seq = store.seq;
+    if (options.attach === true) return;
+    this.write(() => {
+      const shift = icount === undefined ? 0 : icount.shift === 'auto' ? AUTO_INITIAL_SHIFT : icount.shift;
+      const running = options.running ?? true;
+      this.g[G_SHIFT] = shift;
+      this.g[G_LAST_DELTA] = 0;
+      this.g[G_BIAS] = icount === undefined ? 0 : -icountToNs(stepsNow(), shift);
+      this.h[H_RUNNING] = running ? 1 : 0;
+      this.h[H_CPU_OFFSET] = running ? -hostTime.monotonicNs() : 0;
+      this.h[H_WARP_START] = NaN;
+    });
   }
 
   /** Whether the VM is running (the virtual clocks advance). */
   get running(): boolean {
-    return this.isRunning;
+    return this.h[H_RUNNING] === 1;
   }
 
   /** The icount shift in effect (varies with shift=auto). */
   get shift(): number {
-    return this.shiftNow;
+    return this.g[G_SHIFT]!;
   }
 
   /** The current value of clock `kind`, in ns. */
@@ -94,36 +151,42 @@ export class Clocks {
     switch (kind) {
       case 'realtime': return this.hostTime.monotonicNs();
       case 'host': return this.hostTime.realtimeNs();
-      case 'virtual_rt': return this.cpuClockNs();
-      case 'virtual': return this.icount === undefined ? this.cpuClockNs() : this.icountNs();
+      case 'virtual_rt': return this.read(() => this.cpuClockNs());
+      case 'virtual': return this.read(() => (this.icount === undefined ? this.cpuClockNs() : this.icountNs()));
     }
   }
 
   /** The VM stops: virtual and virtual_rt stand still (QEMU's cpu_disable_ticks). */
   pause(): void {
-    if (!this.isRunning) return;
-    this.cpuOffsetNs = this.cpuClockNs();
-    this.isRunning = false;
+    if (!this.running) return;
+    this.write(() => {
+      this.h[H_CPU_OFFSET] = this.cpuClockNs();
+      this.h[H_RUNNING] = 0;
+    });
   }
 
   /** The VM runs again: virtual and virtual_rt continue from where they stopped. */
   resume(): void {
-    if (this.isRunning) return;
-    this.cpuOffsetNs -= this.hostTime.monotonicNs();
-    this.isRunning = true;
+    if (this.running) return;
+    this.write(() => {
+      this.h[H_CPU_OFFSET] = this.h[H_CPU_OFFSET]! - this.hostTime.monotonicNs();
+      this.h[H_RUNNING] = 1;
+    });
   }
 
   /** icount only: advance the virtual clock by `ns` without executing instructions. */
   warp(ns: number): void {
     if (this.icount === undefined) throw new ClocksError('warp needs icount: without it virtual time follows the host');
     if (!(ns >= 0)) throw new ClocksError(`warp by ${ns} ns: must be >= 0`);
-    this.biasNs += ns;
+    this.write(() => {
+      this.g[G_BIAS] = this.g[G_BIAS]! + ns;
+    });
   }
 
   /** Instructions to execute to reach `ns` of virtual time from now, rounded up (icount only). */
   stepsUntil(ns: number): number {
     if (this.icount === undefined) throw new ClocksError('stepsUntil needs icount');
-    return icountRound(Math.max(0, ns), this.shiftNow);
+    return icountRound(Math.max(0, ns), this.shift);
   }
 
   /** align=on: how far the guest is ahead of real time (virtual − virtual_rt; negative when behind). */
@@ -136,9 +199,12 @@ export class Clocks {
    * (QEMU's vm_clock_warp_start in icount_start_warp_timer).
    */
   startIdleWarp(): void {
-    if (this.icount === undefined || !this.isRunning) return;
-    const now = this.cpuClockNs();
-    if (this.warpStartNs === undefined || this.warpStartNs > now) this.warpStartNs = now;
+    if (this.icount === undefined || !this.running) return;
+    this.write(() => {
+      const now = this.cpuClockNs();
+      const start = this.h[H_WARP_START]!;
+      if (Number.isNaN(start) || start > now) this.h[H_WARP_START] = now;
+    });
   }
 
   /**
@@ -147,20 +213,24 @@ export class Clocks {
    * Returns the ns added.
    */
   endIdleWarp(): number {
-    const start = this.warpStartNs;
-    this.warpStartNs = undefined;
-    if (start === undefined || !this.isRunning) return 0;
-    const now = this.cpuClockNs();
-    let delta = now - start;
-    if (this.icount?.shift === 'auto') delta = Math.min(delta, now - this.icountNs());
-    delta = Math.max(0, delta);
-    this.biasNs += delta;
-    return delta;
+    const start = this.h[H_WARP_START]!;
+    if (Number.isNaN(start)) return 0;
+    let added = 0;
+    this.write(() => {
+      this.h[H_WARP_START] = NaN;
+      if (!this.running) return;
+      const now = this.cpuClockNs();
+      let delta = now - start;
+      if (this.icount?.shift === 'auto') delta = Math.min(delta, now - this.icountNs());
+      added = Math.max(0, delta);
+      this.g[G_BIAS] = this.g[G_BIAS]! + added;
+    });
+    return added;
   }
 
   /** Whether an idle warp is in progress. */
   get idleWarping(): boolean {
-    return this.warpStartNs !== undefined;
+    return !Number.isNaN(this.h[H_WARP_START]!);
   }
 
   /**
@@ -170,23 +240,26 @@ export class Clocks {
    * No-op unless shift=auto and running.
    */
   adjustAutoShift(): void {
-    if (this.icount?.shift !== 'auto' || !this.isRunning) return;
-    const realNs = this.cpuClockNs();
-    const virtualNs = this.icountNs();
-    const delta = virtualNs - realNs;
-    this.shiftNow = adjustAutoShift(this.shiftNow, this.lastDeltaNs, delta);
-    this.lastDeltaNs = delta;
-    this.biasNs = virtualNs - icountToNs(this.stepsNow(), this.shiftNow);
+    if (this.icount?.shift !== 'auto' || !this.running) return;
+    this.write(() => {
+      const realNs = this.cpuClockNs();
+      const virtualNs = this.icountNs();
+      const delta = virtualNs - realNs;
+      const shift = adjustAutoShift(this.shift, this.g[G_LAST_DELTA]!, delta);
+      this.g[G_SHIFT] = shift;
+      this.g[G_LAST_DELTA] = delta;
+      this.g[G_BIAS] = virtualNs - icountToNs(this.stepsNow(), shift);
+    });
   }
 
   /** The guest-visible clock state, for a snapshot. */
   save(): ClockState {
-    return {
-      virtualNs: this.now('virtual'),
+    return this.read(() => ({
+      virtualNs: this.icount === undefined ? this.cpuClockNs() : this.icountNs(),
       virtualRtNs: this.cpuClockNs(),
-      shift: this.shiftNow,
-      lastDeltaNs: this.lastDeltaNs,
-    };
+      shift: this.shift,
+      lastDeltaNs: this.g[G_LAST_DELTA]!,
+    }));
   }
 
   /**
@@ -194,22 +267,46 @@ export class Clocks {
    * vCPUs' instruction counters first (stepsNow is read here). Any idle warp is dropped.
    */
   restore(state: ClockState): void {
-    if (this.icount !== undefined && state.shift !== this.shiftNow && this.icount.shift !== 'auto') {
-      throw new ClocksError(`snapshot has icount shift ${state.shift}, this machine uses ${this.shiftNow}`);
+    if (this.icount !== undefined && state.shift !== this.shift && this.icount.shift !== 'auto') {
+      throw new ClocksError(`snapshot has icount shift ${state.shift}, this machine uses ${this.shift}`);
     }
-    this.shiftNow = state.shift;
-    this.lastDeltaNs = state.lastDeltaNs;
-    this.warpStartNs = undefined;
-    const cpuNs = this.icount === undefined ? state.virtualNs : state.virtualRtNs;
-    this.cpuOffsetNs = this.isRunning ? cpuNs - this.hostTime.monotonicNs() : cpuNs;
-    if (this.icount !== undefined) this.biasNs = state.virtualNs - icountToNs(this.stepsNow(), this.shiftNow);
+    this.write(() => {
+      this.g[G_SHIFT] = state.shift;
+      this.g[G_LAST_DELTA] = state.lastDeltaNs;
+      this.h[H_WARP_START] = NaN;
+      const cpuNs = this.icount === undefined ? state.virtualNs : state.virtualRtNs;
+      this.h[H_CPU_OFFSET] = this.running ? cpuNs - this.hostTime.monotonicNs() : cpuNs;
+      if (this.icount !== undefined) this.g[G_BIAS] = state.virtualNs - icountToNs(this.stepsNow(), state.shift);
+    });
   }
 
   private cpuClockNs(): number {
-    return this.isRunning ? this.hostTime.monotonicNs() + this.cpuOffsetNs : this.cpuOffsetNs;
+    const offset = this.h[H_CPU_OFFSET]!;
+    return this.h[H_RUNNING] === 1 ? this.hostTime.monotonicNs() + offset : offset;
   }
 
   private icountNs(): number {
-    return this.biasNs + icountToNs(this.stepsNow(), this.shiftNow);
+    return this.g[G_BIAS]! + icountToNs(this.stepsNow(), this.g[G_SHIFT]!);
+  }
+
+  /** Runs `update` as one write of the seqlock (callers hold the BQL). */
+  private write(update: () => void): void {
+    Atomics.add(this.seq, 0, 1);
+    try {
+      update();
+    } finally {
+      Atomics.add(this.seq, 0, 1);
+    }
+  }
+
+  /** Reads a consistent value: retries while a write is in progress or happened meanwhile. */
+  private read<T>(get: () => T): T {
+    while (true) {
+      const before = Atomics.load(this.seq, 0);
+      if ((before & 1) === 0) {
+        const value = get();
+        if (Atomics.load(this.seq, 0) === before) return value;
+      }
+    }
   }
 }

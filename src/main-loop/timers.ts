@@ -56,7 +56,11 @@ export class TimerList {
   private readonly active: Timer[] = [];
   private nextSeq = 0;
 
-  constructor(clock: ClockKind) {
+  /**
+   * @param onModified called after a timer is armed (the main loop recomputes its timeout:
+   *   QEMU's timerlist_notify).
+   */
+  constructor(clock: ClockKind, private readonly onModified?: () => void) {
     this.clock = clock;
   }
 
@@ -81,6 +85,7 @@ export class TimerList {
       else hi = mid;
     }
     this.active.splice(lo, 0, timer);
+    this.onModified?.();
   }
 
   /** Disarms `timer` (see Timer.del). */
@@ -124,12 +129,17 @@ export class TimerList {
 
 /** One TimerList per clock (QEMU's main-loop QEMUTimerListGroup). */
 export class TimerLists {
-  private readonly lists: Record<ClockKind, TimerList> = {
-    realtime: new TimerList('realtime'),
-    virtual: new TimerList('virtual'),
-    host: new TimerList('host'),
-    virtual_rt: new TimerList('virtual_rt'),
-  };
+  private readonly lists: Record<ClockKind, TimerList>;
+
+  /** @param onModified see TimerList. */
+  constructor(onModified?: () => void) {
+    this.lists = {
+      realtime: new TimerList('realtime', onModified),
+      virtual: new TimerList('virtual', onModified),
+      host: new TimerList('host', onModified),
+      virtual_rt: new TimerList('virtual_rt', onModified),
+    };
+  }
 
   /** The list of clock `kind`. */
   list(kind: ClockKind): TimerList {

@@ -20,6 +20,18 @@ export interface StateField {
   readonly word: number;
   /** Number of 32-bit words. A 64-bit value takes two words, low word first. */
   readonly words: number;
+  /**
+   * Host-derived bookkeeping (for example the host clock's offset behind the realtime clocks):
+   * shared by the threads and saved by snapshots, but not guest-visible state, so the state
+   * hash leaves it out (two runs of the same guest must hash equal whatever the host clock did).
+   */
+  readonly host: boolean;
+}
+
+/** Options of {@link StateArena.allocate}. */
+export interface AllocateOptions {
+  /** See {@link StateField.host}. */
+  readonly host?: boolean;
 }
 
 /** Raised when the arena is misused (duplicate field, out of space). */
@@ -53,7 +65,7 @@ export class StateArena {
    * Allocates `words` zeroed words for `owner.name` and returns the word offset.
    * Fields are 2-word aligned when `words` is even, so 64-bit values can be read as pairs.
    */
-  allocate(owner: string, name: string, words: number): number {
+  allocate(owner: string, name: string, words: number, options: AllocateOptions = {}): number {
     const key = `${owner}.${name}`;
     if (this.byKey.has(key)) throw new StateArenaError(`state field ${key} allocated twice`);
     if (!Number.isInteger(words) || words <= 0) throw new StateArenaError(`state field ${key}: bad size ${words}`);
@@ -61,7 +73,7 @@ export class StateArena {
     const word = this.top;
     if (word + words > this.i32.length) throw new StateArenaError(`state arena full allocating ${key}`);
     this.top += words;
-    const field: StateField = { owner, name, word, words };
+    const field: StateField = { owner, name, word, words, host: options.host ?? false };
     this.fields.push(field);
     this.byKey.set(key, field);
     return word;

@@ -47,11 +47,20 @@ function fmix(h: number): number {
   return h >>> 0;
 }
 
-/** Hashes `arena` (its used words) and all of `ram`; returns 16 lowercase hex digits. */
+/**
+ * Hashes `arena` (its used words, with host-derived fields read as zero) and all of `ram`;
+ * returns 16 lowercase hex digits.
+ */
 export function hashMachineState(arena: StateArena, ram: Ram): string {
   const lanes: Lanes = { a: 0x9747b28c, b: 0x2545f491 };
   const used = arena.usedWords;
-  mixWords(lanes, arena.u32, used);
+  let words = arena.u32;
+  for (const f of arena.layout()) {
+    if (!f.host) continue;
+    if (words === arena.u32) words = arena.u32.slice(0, used);
+    words.fill(0, f.word, f.word + f.words);
+  }
+  mixWords(lanes, words, used);
   lanes.a ^= used;
   lanes.b ^= Math.imul(used, 0x27d4eb2d);
   const ramWords = ram.size >>> 2;

@@ -2,6 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Machine, SliceResult } from '../../src/board/machine-api.js';
+import { Clocks } from '../../src/main-loop/clocks.js';
 import { RunLoop } from '../../src/host/node/run-loop.js';
 import { MachineVmControl, translateSv32 } from '../../src/host/node/vm-control.js';
 import type { VmEvent } from '../../src/monitor/vm-control.js';
@@ -12,8 +13,9 @@ const time = { monotonicNs: (): number => Number(process.hrtime.bigint()), realt
 function fakeMachine(): { machine: Machine; slices: () => number; resets: () => number } {
   let slices = 0;
   let resets = 0;
-  const m: Pick<Machine, 'runSlice' | 'reset' | 'harts'> = {
+  const m: Pick<Machine, 'runSlice' | 'reset' | 'harts' | 'clocks'> = {
     harts: [],
+    clocks: new Clocks(time, undefined, () => 0),
     runSlice: (): SliceResult => { slices++; return { kind: 'running' }; },
     reset: () => { resets++; },
   };

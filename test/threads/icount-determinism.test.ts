@@ -1,4 +1,4 @@
-// Issue 4: with -icount shift=N and no external input, runs of the same guest (timer and
+// Issue 4: with -icount shift=N,sleep=off and no external input, runs of the same guest (timer and
 // external interrupts, WFI idle, RTC alarms) end with the same instruction count and state
 // hash, whether the harts run in the vCPU worker thread or on the main thread. The RTC base is
 // fixed (-rtc base=DATE) so the wall clock does not enter the machine.
@@ -19,7 +19,7 @@ test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function finalState(run: number, threaded: boolean): Promise<FinalState> {
   const path = join(tmp, `state-${run}.json`);
-  const args = [CLI_PATH, '-M', 'virt', '-nographic', '-bios', 'none', '-icount', 'shift=0', '-rtc', 'base=2026-01-01',
+  const args = [CLI_PATH, '-M', 'virt', '-nographic', '-bios', 'none', '-icount', 'shift=0,sleep=off', '-rtc', 'base=2026-01-01',
     '-kernel', elfPath('interrupts')];
   const r = await runProcess(process.execPath, args, {
     timeoutMs: 30_000,

@@ -59,7 +59,7 @@ function fixedHost(out: (b: Uint8Array) => void): MachineHost {
 function config(name: string, data: Uint8Array, icountShift?: number): MachineConfig {
   return {
     ramSize: 128 * MiB, smp: 1, bios: { kind: 'none' }, kernel: { path: name, data }, noReboot: false,
-    ...(icountShift !== undefined ? { icountShift } : {}),
+    ...(icountShift !== undefined ? { icount: { shift: icountShift, align: false, sleep: false }, rtc: { clock: 'vm' as const } } : {}),
   };
 }
 
@@ -159,7 +159,7 @@ for (const useWfi of [true, false]) {
     const elfFile = join(tmp, `timer-${useWfi}.elf`);
     writeFileSync(elfFile, elf);
     const path = join(tmp, `final-${useWfi}.json`);
-    const r = await cli([...BASE, '-icount', 'shift=0', '-kernel', elfFile], { REPLAYVM_THREADS: '1', REPLAYVM_FINAL_STATE: path });
+    const r = await cli([...BASE, '-icount', 'shift=0,sleep=off', '-kernel', elfFile], { REPLAYVM_THREADS: '1', REPLAYVM_FINAL_STATE: path });
     assert.equal(r.status, 0, r.stderr);
     const j = JSON.parse(readFileSync(path, 'utf8')) as { totalSteps: number; stateHash: string };
     assert.match(j.stateHash, /^[0-9a-f]+$/);

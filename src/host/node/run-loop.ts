@@ -67,6 +67,7 @@ export class RunLoop implements VmPauseControl {
    */
   pause(): Promise<void> {
     this.pausedFlag = true;
+    this.machine.clocks.pause();
     if (this.immediate !== undefined) clearImmediate(this.immediate);
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.immediate = this.timer = undefined;
@@ -77,6 +78,7 @@ export class RunLoop implements VmPauseControl {
   resume(): Promise<void> {
     if (!this.pausedFlag) return Promise.resolve();
     this.pausedFlag = false;
+    this.machine.clocks.resume();
     if (this.started && !this.finished) this.schedule();
     return Promise.resolve();
   }

@@ -82,18 +82,33 @@ export class ThreadedRunLoop implements VmPauseControl {
   /** Parks the vCPU thread; resolves once it is paused (at once before `run`, or after the end). */
   pause(): Promise<void> {
     this.pausedFlag = true;
-    return this.serial(() => this.controller.stop());
+    // Virtual time stands still while the VM is stopped (QEMU's cpu_disable_ticks), from the
+    // moment the vCPU has parked; before `run` (-S), at once.
+    const stopClocks = (): void => this.controller.locked(() => this.machine.clocks.pause());
+    return this.serial(async () => {
+      await this.controller.stop();
+      stopClocks();
+    }, stopClocks);
   }
 
   /** Lets the vCPU thread run again; resolves once it runs. */
   resume(): Promise<void> {
     this.pausedFlag = false;
-    return this.serial(() => this.controller.cont());
+    const startClocks = (): void => this.controller.locked(() => this.machine.clocks.resume());
+    return this.serial(async () => {
+      startClocks();
+      await this.controller.cont();
+    }, startClocks);
   }
 
-  private serial(op: () => Promise<void>): Promise<void> {
+  /** Runs `op` after the previous pause/resume; `idle` instead when no vCPU thread runs yet. */
+  private serial(op: () => Promise<void>, idle: () => void): Promise<void> {
     const next = this.chain.then(async () => {
-      if (!this.started || this.finished || this.controller.state === 'stopped') return;
+      if (this.finished || this.controller.state === 'stopped') return;
+      if (!this.started) {
+        idle();
+        return;
+      }
       await op();
     });
     this.chain = next.catch(() => {});
@@ -125,6 +140,7 @@ export class ThreadedRunLoop implements VmPauseControl {
       get arena() { return m.arena; },
       get ram() { return m.ram; },
       get harts() { return m.harts; },
+      get clocks() { return m.clocks; },
       get totalSteps() { return m.totalSteps; },
       get pendingConsoleInput() { return m.pendingConsoleInput; },
       runSlice: () => { throw new Error('runSlice: the machine runs in the vCPU thread'); },

@@ -9,6 +9,7 @@ import type { Machine, ShutdownCause, TraceFlags } from '../../board/machine-api
 import {
   createLockBuffer, initLocks, registerThreadName, withReplayThenBql, type LockSet, type ReplayMode,
 } from '../../threads/lock/index.js';
+import { NodeHostTime } from './host-time.js';
 import { ByteRing } from '../../threads/vcpu/byte-ring.js';
 import { VcpuControl } from '../../threads/vcpu/control.js';
 import { VcpuError } from '../../threads/vcpu/errors.js';
@@ -75,6 +76,7 @@ export class VcpuController {
       mode: this.locks.replay.mode,
       control: this.control.buffer,
       ring: this.ring.buffer,
+      hostTimeOrigin: NodeHostTime.origin(),
       ...(this.o.initialBudget !== undefined ? { initialBudget: this.o.initialBudget } : {}),
       ...(this.o.targetSliceMs !== undefined ? { targetSliceMs: this.o.targetSliceMs } : {}),
     };
@@ -135,11 +137,18 @@ export class VcpuController {
     this.control.kick();
   }
 
+  /**
+   * Runs `fn` on the main thread under the replay mutex and the BQL, taken in that order (or
+   * under the start-up locks the main thread still holds before start()).
+   */
+  locked<T>(fn: () => T): T {
+    if (this.locks.bql.heldByMe()) return fn();
+    return withReplayThenBql(this.locks.bql, this.locks.replay, fn);
+  }
+
   /** Console input: into UART0 under the replay mutex and the BQL, then wakes the vCPU. */
   input(bytes: Uint8Array): void {
-    // Before start() the main thread still holds its start-up locks.
-    if (this.locks.bql.heldByMe()) this.o.machine.receiveConsoleInput(bytes);
-    else withReplayThenBql(this.locks.bql, this.locks.replay, () => this.o.machine.receiveConsoleInput(bytes));
+    this.locked(() => this.o.machine.receiveConsoleInput(bytes));
     this.control.kick();
   }
 

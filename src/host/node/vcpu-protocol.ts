@@ -12,6 +12,8 @@ export interface VcpuWorkerData {
   readonly mode: ReplayMode;
   readonly control: SharedArrayBuffer;
   readonly ring: SharedArrayBuffer;
+  /** The main thread's origin of host monotonic time (NodeHostTime.origin). */
+  readonly hostTimeOrigin: bigint;
   readonly initialBudget?: number;
   readonly targetSliceMs?: number;
 }

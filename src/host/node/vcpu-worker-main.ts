@@ -23,6 +23,7 @@ function post(m: VcpuMessage): void {
 function main(): void {
   setCurrentThreadId(1, 'vcpu0');
   const data = workerData as VcpuWorkerData;
+  NodeHostTime.adoptOrigin(data.hostTimeOrigin);
   const locks = attachLocks(data.locks, data.mode);
   const control = new VcpuControl(data.control);
   const ring = new ByteRing(data.ring);
