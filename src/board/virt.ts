@@ -21,6 +21,7 @@ import { NS_PER_MTIME_TICK, MTIME_HZ } from '../main-loop/clock.js';
 import { clockStoreIn, Clocks, type ClockKind } from '../main-loop/clocks.js';
 import { alignSleepNs, IcountError, icountConfigProblem } from '../main-loop/icount.js';
 import { AddressMap, type MmioDevice } from '../memory/address-map.js';
+import type { CharBackend } from '../devices/char-backend.js';
 import { Ram } from '../memory/ram.js';
 import { StateArena } from '../memory/state-arena.js';
 import { hashMachineState } from '../memory/state-hash.js';
@@ -235,7 +236,15 @@ class VirtMachine implements Machine {
 
     this.clint = new Clint(this.arena, harts, { mtime: () => this.boardMtime() });
     this.plic = new Plic(this.arena, harts, VIRT_PLIC_NUM_SOURCES);
-    this.uart = new Uart16550(this.arena, 'uart0', host.console, this.plic.irqLine(VIRT_IRQ.uart0));
+    // Room in the UART's receiver first takes input this machine holds back, then tells the host.
+    const uartBackend: CharBackend = {
+      write: (bytes) => host.console.write(bytes),
+      acceptInput: () => {
+        if (this.inputQueue.length > 0) this.drainInput();
+        else host.console.acceptInput?.();
+      },
+    };
+    this.uart = new Uart16550(this.arena, 'uart0', uartBackend, this.plic.irqLine(VIRT_IRQ.uart0));
     // The RTC runs on virtual time since power-on; the wall-clock epoch is its tick offset.
     this.rtc = new GoldfishRtc(this.arena, { realtimeNs: () => this.clocks.now(this.rtcClock) }, this.plic.irqLine(VIRT_IRQ.rtc));
     const test = new SifiveTest((kind, code) => this.finisher(kind, code));

@@ -6,6 +6,11 @@
 export interface CharBackend {
   /** Called with bytes the guest transmitted. Must not block. */
   write(bytes: Uint8Array): void;
+  /**
+   * The device took input out of its receiver and can accept more (QEMU's
+   * qemu_chr_fe_accept_input): input the host holds back for lack of room can go in now.
+   */
+  acceptInput?(): void;
 }
 
 /** A backend that discards output (`-serial null`). */

@@ -6,50 +6,11 @@ import * as net from 'node:net';
 import { join } from 'node:path';
 import { guestFixtures } from '../helpers/guest-programs.js';
 import { describeRun, runCli, type RunResult } from '../helpers/run-vm.js';
-import type { MonitorAddress } from '../../src/monitor/server.js';
-import { TestClient, socketReady } from './client.js';
+import { Qmp, socketReady, type Msg } from './client.js';
 
 const { tmp, idleElf, echoElf } = guestFixtures('cli-qmp');
 const BASE = ['-M', 'virt', '-nographic', '-bios', 'none'];
 const TIMEOUT_MS = 15_000;
-
-type Msg = Record<string, unknown>;
-
-/** A QMP client over TestClient: finds replies by id and events by name among all lines. */
-class Qmp {
-  private nextId = 1;
-  private constructor(readonly c: TestClient) {}
-
-  static async connect(a: MonitorAddress, negotiate = true): Promise<Qmp> {
-    const q = new Qmp(await TestClient.connect(a));
-    const greeting = await q.find((m) => 'QMP' in m, 'greeting');
-    assert.ok(typeof greeting.QMP === 'object');
-    if (negotiate) assert.deepEqual(await q.exec('qmp_capabilities'), {});
-    return q;
-  }
-
-  messages(): Msg[] {
-    return this.c.text.split('\r\n').filter((l) => l !== '').map((l) => JSON.parse(l) as Msg);
-  }
-
-  async find(pred: (m: Msg) => boolean, what: string): Promise<Msg> {
-    await this.c.until(() => this.messages().some(pred), what);
-    return this.messages().find(pred)!;
-  }
-
-  event(name: string): Promise<Msg> {
-    return this.find((m) => m.event === name, `event ${name}`);
-  }
-
-  /** Runs a command; returns `return`, or throws with the error. */
-  async exec(execute: string, args?: Msg): Promise<unknown> {
-    const id = this.nextId++;
-    this.c.send(JSON.stringify(args === undefined ? { execute, id } : { execute, arguments: args, id }));
-    const r = await this.find((m) => m.id === id, `reply to ${execute}`);
-    if ('error' in r) throw new Error(JSON.stringify(r.error));
-    return r.return;
-  }
-}
 
 /** Connects to a TCP port, retrying while the VM starts. */
 async function tcpConnect(port: number, run: Promise<RunResult>): Promise<Qmp> {

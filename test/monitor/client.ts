@@ -1,4 +1,5 @@
 /** A small socket client for monitor tests: every wait has a timeout. */
+import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import * as net from 'node:net';
 import type { MonitorAddress } from '../../src/monitor/server.js';
@@ -64,3 +65,58 @@ export async function socketReady(path: string, run: Promise<RunResult>): Promis
     await new Promise((r) => setTimeout(r, 20));
   }
 }
+
+/** A parsed QMP message. */
+export type Msg = Record<string, unknown>;
+
+/** A QMP client over TestClient: finds replies by id and events by name among all lines. */
+export class Qmp {
+  private nextId = 1;
+  private constructor(readonly c: TestClient) {}
+
+  static async connect(a: MonitorAddress, negotiate = true): Promise<Qmp> {
+    const q = new Qmp(await TestClient.connect(a));
+    const greeting = await q.find((m) => 'QMP' in m, 'greeting');
+    assert.ok(typeof greeting.QMP === 'object');
+    if (negotiate) assert.deepEqual(await q.exec('qmp_capabilities'), {});
+    return q;
+  }
+
+  private parsed: Msg[] = [];
+  private parsedChars = 0;
+
+  /** Every complete message received so far (parsed once each). */
+  messages(): Msg[] {
+    const text = this.c.text;
+    let end = text.indexOf('\r\n', this.parsedChars);
+    while (end >= 0) {
+      const line = text.slice(this.parsedChars, end);
+      if (line !== '') this.parsed.push(JSON.parse(line) as Msg);
+      this.parsedChars = end + 2;
+      end = text.indexOf('\r\n', this.parsedChars);
+    }
+    return this.parsed;
+  }
+
+  /** Waits for the first message from index `from` on that satisfies `pred`. */
+  async find(pred: (m: Msg) => boolean, what: string, from = 0): Promise<Msg> {
+    const match = (): Msg | undefined => this.messages().slice(from).find(pred);
+    await this.c.until(() => match() !== undefined, what);
+    return match()!;
+  }
+
+  event(name: string): Promise<Msg> {
+    return this.find((m) => m.event === name, `event ${name}`);
+  }
+
+  /** Runs a command; returns `return`, or throws with the error. */
+  async exec(execute: string, args?: Msg): Promise<unknown> {
+    const id = this.nextId++;
+    this.c.send(JSON.stringify(args === undefined ? { execute, id } : { execute, arguments: args, id }));
+    const from = this.parsed.length;
+    const r = await this.find((m) => m.id === id, `reply to ${execute}`, from);
+    if ('error' in r) throw new Error(JSON.stringify(r.error));
+    return r.return;
+  }
+}
+

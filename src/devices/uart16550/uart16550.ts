@@ -209,6 +209,7 @@ export class Uart16550 implements MmioDevice {
           this.s(R_LSR, this.g(R_LSR) & ~(LSR_DR | LSR_BI));
         }
         this.updateIrq();
+        this.backend.acceptInput?.();
         return ret;
       }
       case 1:

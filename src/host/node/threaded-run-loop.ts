@@ -27,8 +27,8 @@ export interface ThreadedRunLoopOptions {
   readonly targetSliceMs?: number;
 }
 
-/** Retry interval for console input UART0 could not take yet. */
-const INPUT_RETRY_MS = 2;
+/** Longest wait for room in UART0 before console input is retried anyway. */
+const INPUT_RETRY_MS = 20;
 
 function envMode(): ReplayMode {
   const v = process.env['REPLAYVM_LOCK_MODE'];
@@ -42,7 +42,7 @@ export class ThreadedRunLoop implements VmPauseControl {
   private finished = false;
   private resolve: ((o: RunOutcome) => void) | undefined;
   private reject: ((e: unknown) => void) | undefined;
-  private retry: ReturnType<typeof setInterval> | undefined;
+  private retrying = false;
   private pausedFlag = false;
   private started = false;
   /** pause/resume run one after the other, each waiting for the vCPU thread's state. */
@@ -155,23 +155,22 @@ export class ThreadedRunLoop implements VmPauseControl {
     void this.finish({ cause: 'host-request', exitCode });
   }
 
+  /** Feeds held-back console input into UART0 as the guest makes room (see waitForInputRoom). */
   private scheduleRetry(): void {
-    if (this.retry !== undefined || this.controller.pendingInput === 0) return;
-    this.retry = setInterval(() => {
-      if (this.finished) return;
-      this.controller.input(new Uint8Array(0));
-      if (this.controller.pendingInput === 0) {
-        clearInterval(this.retry);
-        this.retry = undefined;
+    if (this.retrying || this.controller.pendingInput === 0) return;
+    this.retrying = true;
+    void (async () => {
+      try {
+        while (!this.finished && this.controller.pendingInput > 0) await this.controller.waitForInputRoom(INPUT_RETRY_MS);
+      } finally {
+        this.retrying = false;
       }
-    }, INPUT_RETRY_MS);
+    })();
   }
 
   private async finish(outcome: RunOutcome | undefined, error?: unknown): Promise<void> {
     if (this.finished) return;
     this.finished = true;
-    if (this.retry !== undefined) clearInterval(this.retry);
-    this.retry = undefined;
     try {
       await this.controller.quit();
     } catch (e) {

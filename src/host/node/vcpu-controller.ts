@@ -11,6 +11,7 @@ import {
 } from '../../threads/lock/index.js';
 import { NodeHostTime } from './host-time.js';
 import { ByteRing } from '../../threads/vcpu/byte-ring.js';
+import { waitAsync } from '../../threads/vcpu/wait-async.js';
 import { VcpuControl } from '../../threads/vcpu/control.js';
 import { VcpuError } from '../../threads/vcpu/errors.js';
 import type { VcpuStateName } from '../../threads/vcpu/vcpu-state.js';
@@ -150,6 +151,26 @@ export class VcpuController {
   input(bytes: Uint8Array): void {
     this.locked(() => this.o.machine.receiveConsoleInput(bytes));
     this.control.kick();
+  }
+
+  /**
+   * Console input is held back (UART0 full): retries it now, then waits up to `timeoutMs` for
+   * the vCPU thread to report room in the UART (its guest read the receiver). Resolves early
+   * when nothing is held back any more.
+   */
+  async waitForInputRoom(timeoutMs: number): Promise<void> {
+    const seen = this.control.acceptInputValue();
+    this.control.setInputWaiting(true);
+    try {
+      // Retry after raising the flag: room made before it was raised would go unreported.
+      this.input(new Uint8Array(0));
+      if (this.pendingInput === 0) return;
+      const { words, index } = this.control.acceptInputWord;
+      const r = waitAsync(words, index, seen, timeoutMs);
+      if (r.async) await r.value;
+    } finally {
+      this.control.setInputWaiting(false);
+    }
   }
 
   /** Bytes the main machine still holds for UART0 (its FIFO was full). */

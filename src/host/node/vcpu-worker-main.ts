@@ -39,6 +39,7 @@ function main(): void {
           overflow.push(bytes.slice());
         }
       },
+      acceptInput: () => control.acceptInput(),
     },
     time: new NodeHostTime(),
     log: (line) => post({ kind: 'log', line }),

@@ -5,6 +5,8 @@
  *   [0] state (see VcpuState)   [1] run wanted (1) or pause requested (0)
  *   [2] quit requested          [3] kick counter (bumped + notified to end an idle sleep)
  *   [4] system reset requested (done by the vCPU thread between sections)
+ *   [5] console input waiting on the main thread (the UART's FIFO was full)
+ *   [6] accept-input counter (bumped + notified by the vCPU thread when the UART made room)
  */
 import { VcpuError } from './errors.js';
 import { VcpuState } from './vcpu-state.js';
@@ -14,8 +16,10 @@ const RUN = 1;
 const QUIT = 2;
 const KICK = 3;
 const RESET = 4;
+const INPUT_WAITING = 5;
+const ACCEPT_INPUT = 6;
 /** Int32 words in a control block. */
-export const VCPU_CONTROL_WORDS = 5;
+export const VCPU_CONTROL_WORDS = 7;
 
 /** One thread's view of a control block. */
 export class VcpuControl {
@@ -76,7 +80,32 @@ export class VcpuControl {
     Atomics.notify(this.w, KICK);
   }
 
+  /** Main thread: whether console input waits for room in the UART (see acceptInput). */
+  setInputWaiting(waiting: boolean): void {
+    Atomics.store(this.w, INPUT_WAITING, waiting ? 1 : 0);
+  }
+
+  /** Main thread: the accept-input counter, to wait on with waitAsync. */
+  acceptInputValue(): number {
+    return Atomics.load(this.w, ACCEPT_INPUT);
+  }
+
+  /** Main thread: the shared words and index of the accept-input counter (for waitAsync). */
+  get acceptInputWord(): { readonly words: Int32Array; readonly index: number } {
+    return { words: this.w, index: ACCEPT_INPUT };
+  }
+
   // ---- vCPU thread -------------------------------------------------------------------------
+
+  /**
+   * The UART made room for input (QEMU's qemu_chr_fe_accept_input): wakes the main thread when
+   * it has input waiting. Cheap when it has none.
+   */
+  acceptInput(): void {
+    if (Atomics.load(this.w, INPUT_WAITING) === 0) return;
+    Atomics.add(this.w, ACCEPT_INPUT, 1);
+    Atomics.notify(this.w, ACCEPT_INPUT);
+  }
 
   /** True when a pause is requested. */
   pauseRequested(): boolean {
