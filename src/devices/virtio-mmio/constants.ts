@@ -37,3 +37,22 @@ export const VIRTIO_MMIO_INTERRUPT_STATUS = 0x060;
 export const VIRTIO_MMIO_INTERRUPT_ACK = 0x064;
 export const VIRTIO_MMIO_STATUS = 0x070;
 export const VIRTIO_MMIO_CONFIG = 0x100;
+
+/** Version 2 (virtio 1.x) registers (virtio spec 1.2 section 4.2.2). */
+export const VIRTIO_MMIO_QUEUE_DESC_LOW = 0x080;
+export const VIRTIO_MMIO_QUEUE_DESC_HIGH = 0x084;
+export const VIRTIO_MMIO_QUEUE_DRIVER_LOW = 0x090;
+export const VIRTIO_MMIO_QUEUE_DRIVER_HIGH = 0x094;
+export const VIRTIO_MMIO_QUEUE_DEVICE_LOW = 0x0a0;
+export const VIRTIO_MMIO_QUEUE_DEVICE_HIGH = 0x0a4;
+export const VIRTIO_MMIO_SHM_SEL = 0x0ac;
+export const VIRTIO_MMIO_SHM_LEN_LOW = 0x0b0;
+export const VIRTIO_MMIO_SHM_LEN_HIGH = 0x0b4;
+export const VIRTIO_MMIO_SHM_BASE_LOW = 0x0b8;
+export const VIRTIO_MMIO_SHM_BASE_HIGH = 0x0bc;
+export const VIRTIO_MMIO_QUEUE_RESET = 0x0c0;
+export const VIRTIO_MMIO_CONFIG_GENERATION = 0x0fc;
+
+/** InterruptStatus bits: a used buffer was added / the configuration changed. */
+export const VIRTIO_MMIO_INT_VRING = 1 << 0;
+export const VIRTIO_MMIO_INT_CONFIG = 1 << 1;
