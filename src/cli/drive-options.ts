@@ -1,0 +1,170 @@
+/**
+ * `-drive file=PATH[,format=raw][,if=none|virtio][,id=ID][,readonly=on|off][,snapshot=on|off]
+ * [,cache=writeback|writethrough|none|directsync|unsafe]` and the record/replay wrapper
+ * `-drive driver=blkreplay,if=none,image=ID,id=ID2`, parsed as QEMU's drive_new does, with
+ * QEMU's messages after the usual `-drive TEXT: ` prefix. Pure: the file is opened later
+ * (src/host/node/block/open.ts).
+ *
+ * Also the QemuOpts helpers the -device, -netdev and -object parsers share.
+ */
+import type { CacheMode } from '../host/node/block/block-backend.js';
+import { parseQemuBool } from './icount-options.js';
+import { CliError, parseKeyValues } from './options.js';
+
+/** One `key=value` of an option argument. */
+export interface QemuOpt {
+  readonly key: string;
+  readonly value: string;
+}
+
+/**
+ * Splits an option argument as QemuOpts does: `,,` is a literal comma, the first item may omit
+ * its key (it then gets `impliedKey`), and any other item without `=` is a flag meaning
+ * `item=on` (`-drive file=x,snapshot`). Keys are not checked here.
+ */
+export function parseQemuOpts(text: string, impliedKey: string | undefined, option: string): QemuOpt[] {
+  // Argument strings never contain NUL, so it can stand in for an escaped comma while splitting.
+  const items = text.replaceAll(',,', '\0').split(',');
+  const withValues = items.map((item, i) => (item.includes('=') || (i === 0 && impliedKey !== undefined) ? item : `${item}=on`));
+  return parseKeyValues(withValues.join(',').replaceAll('\0', ',,'), impliedKey, option);
+}
+
+/** QEMU's id_wellformed(): a letter, then letters, digits, '-', '.' and '_'. */
+export function isQemuId(id: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9_.-]*$/.test(id);
+}
+
+/** Throws QEMU's message unless `id` is well formed. */
+export function checkQemuId(id: string, where: string): string {
+  if (!isQemuId(id)) {
+    throw new CliError(`${where}: Parameter 'id' expects an identifier (letters, digits, '-', '.', '_', starting with a letter)`);
+  }
+  return id;
+}
+
+/** A QEMU boolean (on/off, yes/no, true/false); throws QEMU's message otherwise. */
+export function qemuBoolValue(key: string, value: string, where: string): boolean {
+  const b = parseQemuBool(value);
+  if (b === undefined) throw new CliError(`${where}: Parameter '${key}' expects 'on' or 'off'`);
+  return b;
+}
+
+/** Where a drive is connected: `none` (a `-device` refers to it) or `virtio` (an implicit virtio-blk-device). */
+export type DriveInterface = 'none' | 'virtio';
+
+/** What every drive has. */
+interface DriveCommon {
+  /** The option as given, `-drive TEXT`, for messages. */
+  readonly where: string;
+  /** `id=`; without it the resolver names the drive as QEMU does (`none0`, `virtio1`, ...). */
+  readonly id?: string;
+  /** `if=`; QEMU's default on riscv `virt` is none (its block_default_type is IF_NONE). */
+  readonly interface: DriveInterface;
+  readonly readOnly: boolean;
+  /** `snapshot=on`, or `-snapshot` once resolved: writes go to a temporary overlay. */
+  readonly snapshot: boolean;
+  readonly cache: CacheMode;
+}
+
+/** A raw image file: what the host block backend opens (`openBlockBackend(spec)`). */
+export interface DriveSpec extends DriveCommon {
+  readonly driver: 'raw';
+  readonly file: string;
+  /** `format=raw` or `driver=raw|file` was given; else raw is assumed (and a qcow2 image refused). */
+  readonly formatGiven: boolean;
+}
+
+/** `driver=blkreplay,image=ID`: record/replay's wrapper around the drive `image`. */
+export interface BlkreplayDriveSpec extends DriveCommon {
+  readonly driver: 'blkreplay';
+  /** The id of the wrapped drive. */
+  readonly image: string;
+}
+
+/** One `-drive`. */
+export type DriveOption = DriveSpec | BlkreplayDriveSpec;
+
+const CACHE_MODES: readonly CacheMode[] = ['writeback', 'writethrough', 'none', 'directsync', 'unsafe'];
+
+/** QEMU's -drive interfaces that the riscv virt board here does not have. */
+const OTHER_INTERFACES = new Set(['ide', 'scsi', 'floppy', 'pflash', 'mtd', 'sd', 'xen']);
+
+/** -drive keys QEMU has that we do not implement (so the message says so rather than "invalid"). */
+const UNSUPPORTED_KEYS = new Set(['index', 'bus', 'unit', 'aio', 'discard', 'detect-zeroes', 'werror', 'rerror',
+  'addr', 'serial', 'copy-on-read', 'node-name', 'auto-read-only', 'force-share', 'locking', 'cache.direct',
+  'cache.no-flush', 'throttling.group', 'group', 'cyls', 'heads', 'secs', 'trans', 'boot', 'aio-max-batch']);
+
+/**
+ * Parses the argument of `-drive`. Throws CliError with QEMU's message for invalid input.
+ * @param option the option name used in messages.
+ */
+export function parseDriveOption(text: string, option = '-drive'): DriveOption {
+  const where = `${option} ${text}`;
+  const fail = (message: string): never => {
+    throw new CliError(`${where}: ${message}`);
+  };
+  let file: string | undefined;
+  let format: string | undefined;
+  let driver: string | undefined;
+  let iface: DriveInterface = 'none';
+  let id: string | undefined;
+  let readOnly = false;
+  let snapshot = false;
+  let cache: CacheMode = 'writeback';
+  let image: string | undefined;
+  for (const { key, value } of parseQemuOpts(text, undefined, option)) {
+    switch (key) {
+      case 'file':
+        file = value;
+        break;
+      case 'format':
+        format = value;
+        break;
+      case 'driver':
+        driver = value;
+        break;
+      case 'if':
+        if (value === 'none' || value === 'virtio') iface = value;
+        else if (OTHER_INTERFACES.has(value)) fail(`interface 'if=${value}' is not supported (none, virtio)`);
+        else fail(`unsupported bus type '${value}'`);
+        break;
+      case 'id':
+        id = checkQemuId(value, where);
+        break;
+      case 'readonly':
+        readOnly = qemuBoolValue(key, value, where);
+        break;
+      case 'snapshot':
+        snapshot = qemuBoolValue(key, value, where);
+        break;
+      case 'cache':
+        if (!(CACHE_MODES as readonly string[]).includes(value)) fail('invalid cache option');
+        cache = value as CacheMode;
+        break;
+      case 'image':
+        image = value;
+        break;
+      case 'media':
+        if (value !== 'disk') fail(value === 'cdrom' ? "media 'cdrom' is not supported (only disk)" : `'${value}' invalid media`);
+        break;
+      default:
+        if (UNSUPPORTED_KEYS.has(key) || /^(bps|iops|throttling|file)[._]/.test(key) || key === 'bps' || key === 'iops') {
+          fail(`'${key}' is not supported`);
+        }
+        fail(`Invalid parameter '${key}'`);
+    }
+  }
+  if (format !== undefined && driver !== undefined) fail("Cannot specify both 'driver' and 'format'");
+  const common = { where, ...(id === undefined ? {} : { id }), interface: iface, readOnly, snapshot, cache };
+
+  if (driver === 'blkreplay') {
+    if (file !== undefined) fail("Block format 'blkreplay' does not support the option 'file' (use image=ID)");
+    if (image === undefined || image === '') return fail('A block device must be specified for "image"');
+    return { driver: 'blkreplay', image, ...common };
+  }
+  const fmt = format ?? driver;
+  if (fmt !== undefined && fmt !== 'raw' && fmt !== 'file') fail(`format '${fmt}' is not supported (raw only)`);
+  if (image !== undefined) fail("Invalid parameter 'image' (only with driver=blkreplay)");
+  if (file === undefined || file === '') return fail('Device needs media, but drive is empty (give file=PATH)');
+  return { driver: 'raw', file, formatGiven: fmt !== undefined, ...common };
+}

@@ -1,0 +1,45 @@
+/**
+ * Host error text as QEMU prints it: strerror() wording ("No such file or directory") rather
+ * than Node's "ENOENT: no such file or directory, open 'x'".
+ */
+
+const STRERROR: Readonly<Record<string, string>> = {
+  ENOENT: 'No such file or directory',
+  EACCES: 'Permission denied',
+  EPERM: 'Operation not permitted',
+  EISDIR: 'Is a directory',
+  ENOTDIR: 'Not a directory',
+  EROFS: 'Read-only file system',
+  ELOOP: 'Too many levels of symbolic links',
+  ENAMETOOLONG: 'File name too long',
+  EMFILE: 'Too many open files',
+  ENFILE: 'Too many open files in system',
+  EIO: 'Input/output error',
+  ENOSPC: 'No space left on device',
+  EDQUOT: 'Disk quota exceeded',
+  EFBIG: 'File too large',
+  EBUSY: 'Device or resource busy',
+  ETXTBSY: 'Text file busy',
+  EBADF: 'Bad file descriptor',
+  EINVAL: 'Invalid argument',
+  ENXIO: 'No such device or address',
+  ENODEV: 'No such device',
+  EAGAIN: 'Resource temporarily unavailable',
+  EWOULDBLOCK: 'Resource temporarily unavailable',
+};
+
+/** The strerror()-style text of a Node system error (or the error's message, on one line). */
+export function errnoText(e: unknown): string {
+  if (typeof e === 'object' && e !== null) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && STRERROR[code] !== undefined) return STRERROR[code];
+    const message = (e as { message?: unknown }).message;
+    if (typeof message === 'string') {
+      // "ECODE: description, syscall 'path'" -> "description (ECODE)".
+      const m = /^([A-Z0-9_]+): ([^,]*)/.exec(message);
+      if (m !== null) return `${m[2].charAt(0).toUpperCase()}${m[2].slice(1)} (${m[1]})`;
+      return message.split('\n')[0];
+    }
+  }
+  return String(e).split('\n')[0];
+}
