@@ -9,6 +9,7 @@ import type { Clocks } from '../main-loop/clocks.js';
 import type { IcountConfig } from '../main-loop/icount.js';
 import type { RtcClockSource } from '../main-loop/rtc-clock.js';
 import type { Ram } from '../memory/ram.js';
+import type { VirtioBackend, VirtioDeviceSpec, VirtioNetDevice } from '../devices/virtio/index.js';
 import type { StateArena } from '../memory/state-arena.js';
 
 /** A file the user named, already read by the host layer. */
@@ -40,10 +41,18 @@ export interface MachineConfig {
   readonly icount?: IcountConfig;
   /** `-rtc`: what the goldfish RTC shows. Default: the host's wall time, following the host clock. */
   readonly rtc?: MachineRtc;
+  /** Devices on the virtio-mmio slots (`-device virtio-*-device`); the other slots stay empty. */
+  readonly virtio?: readonly MachineVirtioDevice[];
   /** `-no-reboot`: a guest reset request exits instead. */
   readonly noReboot: boolean;
   /** Steps each hart runs before the next one gets its turn (`-smp` round robin). */
   readonly quantum?: number;
+}
+
+/** A virtio device on virtio-mmio slot `slot` (0..7; slot i is at 0x10001000 + i * 0x1000, PLIC source 1 + i). */
+export interface MachineVirtioDevice {
+  readonly slot: number;
+  readonly spec: VirtioDeviceSpec;
 }
 
 /** The goldfish RTC's configuration (QEMU's `-rtc base=...,clock=...`, resolved by the host). */
@@ -77,6 +86,20 @@ export interface MachineHost {
    * hart executes guest code. Absent: single-thread, no locking.
    */
   readonly bql?: { lock(): void; unlock(): void };
+  /**
+   * The virtio devices' host backends by slot. Only the machine that does the queue work (the
+   * main thread's) has them; the vCPU thread's machine only rings doorbells.
+   */
+  readonly virtioBackends?: ReadonlyMap<number, VirtioBackend>;
+  /**
+   * A guest rang a virtio doorbell (called under the BQL on the thread running the harts): the
+   * main loop must call `processVirtioQueues` soon (QEMU's ioeventfd).
+   */
+  readonly virtioKick?: () => void;
+  /** A device raised an interrupt from the main loop: the harts must notice (end an idle wait). */
+  readonly wakeHarts?: () => void;
+  /** Always-on device error messages (a virtio device broken by its driver); default: `log`. */
+  readonly deviceError?: (line: string) => void;
 }
 
 export type ShutdownCause = 'finisher-pass' | 'finisher-fail' | 'guest-shutdown' | 'guest-reset' | 'host-request';
@@ -110,6 +133,10 @@ export interface Machine {
   readonly pendingConsoleInput?: number;
   /** Bytes typed on the console, into UART0's receive FIFO. */
   receiveConsoleInput(bytes: Uint8Array): void;
+  /** Main loop, under the locks: the queue work of every virtio device whose doorbell rang. */
+  processVirtioQueues(): void;
+  /** The virtio-net device on `slot`, if any (its backend delivers frames to it). */
+  virtioNet(slot: number): VirtioNetDevice | undefined;
   /** System reset, as the guest's reset request or `system_reset` does. */
   reset(): void;
   /** A hash of all machine state (state arena and RAM), hex. Equal hashes mean equal machines. */

@@ -22,6 +22,7 @@ import { clockStoreIn, Clocks, type ClockKind } from '../main-loop/clocks.js';
 import { alignSleepNs, IcountError, icountConfigProblem } from '../main-loop/icount.js';
 import { AddressMap, type MmioDevice } from '../memory/address-map.js';
 import type { CharBackend } from '../devices/char-backend.js';
+import { createVirtioDevice, type VirtioDevice, type VirtioNetDevice } from '../devices/virtio/index.js';
 import { Ram } from '../memory/ram.js';
 import { StateArena } from '../memory/state-arena.js';
 import { hashMachineState } from '../memory/state-hash.js';
@@ -109,6 +110,12 @@ function validate(config: MachineConfig): void {
   if (q !== undefined && (!Number.isInteger(q) || q < 1)) throw new BoardError(`quantum ${q}: must be a positive integer`);
   const problem = config.icount === undefined ? undefined : icountConfigProblem(config.icount);
   if (problem !== undefined) throw new BoardError(`-icount: ${problem}`);
+  const slots = new Set<number>();
+  for (const d of config.virtio ?? []) {
+    if (!Number.isInteger(d.slot) || d.slot < 0 || d.slot >= VIRTIO_COUNT) throw new BoardError(`virtio slot ${d.slot}: the virt board has slots 0 to ${VIRTIO_COUNT - 1}`);
+    if (slots.has(d.slot)) throw new BoardError(`virtio slot ${d.slot}: used twice`);
+    slots.add(d.slot);
+  }
   if (config.initrd !== undefined && config.kernel === undefined) throw new BoardError('-initrd requires -kernel');
   if (config.bios.kind === 'default' && config.kernel === undefined) {
     throw new BoardError('-bios default: the built-in SBI needs a -kernel to run (or use -bios none)');
@@ -130,6 +137,7 @@ class VirtMachine implements Machine {
   private readonly plic: Plic;
   private readonly uart: Uart16550;
   private readonly rtc: GoldfishRtc;
+  private readonly virtio: VirtioDevice[];
   private readonly rom = new RomDevice(VIRT_MEMMAP.mrom.size);
   private readonly plan: BootPlan;
   private readonly quantum: number;
@@ -256,8 +264,10 @@ class VirtMachine implements Machine {
     this.bus.add('clint', m.clint.base, m.clint.size, this.exitOnWrite(this.clint));
     this.bus.add('plic', m.plic.base, m.plic.size, this.plic);
     this.bus.add('uart0', m.uart0.base, m.uart0.size, this.uart);
+    this.virtio = this.createVirtioDevices();
     for (let i = 0; i < VIRTIO_COUNT; i++) {
-      this.bus.add(`virtio${i}`, virtioBase(i), m.virtio.size, new VirtioMmioEmptyTransport());
+      const dev = this.virtio.find((d) => d.index === i);
+      this.bus.add(`virtio${i}`, virtioBase(i), m.virtio.size, dev?.transport ?? new VirtioMmioEmptyTransport());
     }
 
     const { plan, dtb } = this.planBoot();
@@ -266,6 +276,50 @@ class VirtMachine implements Machine {
     this.rom.load(buildResetVector(plan));
     if (savedArena === undefined) this.powerOn();
     else this.arena.u32.set(savedArena);
+  }
+
+  /**
+   * The virtio devices, in slot order (the arena layout depends only on the configuration).
+   * Their queue work happens where the backends are (`processVirtioQueues`); a doorbell rung
+   * by a hart asks the host to schedule it, and single-threaded also ends the hart's turn so
+   * the main loop runs soon.
+   */
+  private createVirtioDevices(): VirtioDevice[] {
+    const host = this.host;
+    const devices: VirtioDevice[] = [];
+    const specs = [...(this.config.virtio ?? [])].sort((a, b) => a.slot - b.slot);
+    const notifier = {
+      kick: (): void => {
+        host.virtioKick?.();
+        if (host.bql === undefined) this.running?.requestExit();
+      },
+    };
+    const log = host.deviceError ?? host.log;
+    for (const { slot, spec } of specs) {
+      const line = this.plic.irqLine(VIRT_IRQ.virtio + slot);
+      const irq = {
+        set: (level: boolean): void => {
+          line.set(level);
+          if (level) host.wakeHarts?.();
+        },
+      };
+      const backend = host.virtioBackends?.get(slot);
+      devices.push(createVirtioDevice(spec, {
+        arena: this.arena, ram: this.ram, irq, notifier, log, index: slot, name: `virtio${slot}`,
+        ...(backend !== undefined ? { backend } : {}),
+        ...(host.trace.guestErrors ? { guestError: host.log } : {}),
+      }));
+    }
+    return devices;
+  }
+
+  processVirtioQueues(): void {
+    for (const d of this.virtio) if (d.doorbellPending) d.processDoorbell();
+  }
+
+  virtioNet(slot: number): VirtioNetDevice | undefined {
+    const d = this.virtio.find((x) => x.index === slot);
+    return d !== undefined && d.kind === 'net' ? (d as VirtioNetDevice) : undefined;
   }
 
   // ---- board state words -------------------------------------------------------------------
@@ -517,6 +571,7 @@ class VirtMachine implements Machine {
     this.clint.reset();
     this.plic.reset();
     this.uart.reset();
+    for (const d of this.virtio) d.reset();
     this.rtc.reset(this.getI64(4));
     this.setRoundRobin(0, 0);
     for (const h of this.harts) h.reset(VIRT_MEMMAP.mrom.base);

@@ -9,6 +9,11 @@ import type { HostConsole, StdioMonitorFactory } from '../host/node/console.js';
 import { fileConsole, nullConsole, stdioConsole, withStdioMonitor } from '../host/node/console.js';
 import { NodeHostTime } from '../host/node/host-time.js';
 import { serveMainLoop } from '../host/node/main-loop-driver.js';
+import { BlockBackendError } from '../host/node/block/open.js';
+import { openNetdev } from '../host/node/net/open-netdev.js';
+import { NetdevError } from '../host/node/net/user-netdev.js';
+import { EntropyBackendError } from '../host/node/rng/entropy-backend.js';
+import { VirtioHost } from '../host/node/virtio-host.js';
 import { installAutoShiftTimers } from '../main-loop/icount.js';
 import type { LockedRunner } from '../main-loop/main-loop.js';
 import { RunLoop } from '../host/node/run-loop.js';
@@ -211,6 +216,7 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
     throw new CliError(`-D ${o.logFile ?? ''}: could not open file: ${errnoText(e)}`);
   }
   let hostConsole: HostConsole | undefined;
+  let virtioHost: VirtioHost | undefined;
   const cleanup = (): void => {
     hostConsole?.close();
     traceLog.close();
@@ -219,12 +225,25 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
   process.on('exit', cleanup);
   try {
     if (o.dumpDtb === undefined) hostConsole = openConsole(o, io);
+    for (const w of o.warnings) io.stderr(`${PROGRAM}: warning: ${w}\n`);
+    const deviceError = (line: string): void => io.stderr(`${PROGRAM}: ${line}\n`);
+    // Disk images, entropy sources and networks are opened before the machine exists.
+    virtioHost = o.dumpDtb !== undefined ? undefined : await openVirtio(o, deviceError);
+    // Hooks into the runner and main loop, which are made after the machine.
+    const hooks = { doorbell: (): void => {}, wakeHarts: (): void => {} };
     const host: MachineHost = {
       console: hostConsole?.backend ?? nullConsole().backend,
       time: new NodeHostTime(),
       log: traceLog.log,
       trace: o.trace,
+      deviceError,
+      ...(virtioHost !== undefined && virtioHost.devices.length > 0 ? {
+        virtioBackends: virtioHost.backends,
+        virtioKick: () => hooks.doorbell(),
+        wakeHarts: () => hooks.wakeHarts(),
+      } : {}),
     };
+    config = { ...config, virtio: virtioHost?.devices ?? [] };
     let machine: Machine;
     try {
       machine = await createMachine(config, host);
@@ -241,12 +260,17 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
     // tracing (its lines would come from another thread), keeps the single-thread RunLoop.
     const threaded = process.env['REPLAYVM_THREADS'] !== '0' && !Object.values(o.trace).some(Boolean);
     const loop = threaded
-      ? new ThreadedRunLoop(machine, host.time, { console: host.console, trace: o.trace, log: host.log })
+      ? new ThreadedRunLoop(machine, host.time, { console: host.console, trace: o.trace, log: host.log, onDoorbell: () => hooks.doorbell() })
       : new RunLoop(machine, host.time);
     // The main loop's timers and bottom halves, under the locks when the harts run in a thread.
     const locked: LockedRunner = loop instanceof ThreadedRunLoop ? (fn) => loop.controller.locked(fn) : (fn) => fn();
     const mainLoop = serveMainLoop(machine.clocks, locked);
     installAutoShiftTimers(machine.clocks, mainLoop.loop.timers);
+    if (virtioHost !== undefined) {
+      const queues = virtioHost.attach(mainLoop.loop, machine);
+      hooks.doorbell = () => queues.schedule();
+      hooks.wakeHarts = loop instanceof ThreadedRunLoop ? () => loop.controller.kick() : () => loop.wake();
+    }
     const onSignal = (name: NodeJS.Signals, num: number): void => {
       io.stderr(`${PROGRAM}: terminating on signal ${num} (${name})\n`);
       loop.stop(0);
@@ -284,8 +308,19 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
       await activeConsole.flush();
     }
   } finally {
+    await virtioHost?.close();
     cleanup();
     process.off('exit', cleanup);
+  }
+}
+
+/** Opens the virtio devices' backends; their errors become CliErrors (one line, naming the option). */
+async function openVirtio(o: RunOptions, onError: (line: string) => void): Promise<VirtioHost> {
+  try {
+    return await VirtioHost.open(o.virtio, (plan) => openNetdev(plan, onError), onError);
+  } catch (e) {
+    if (e instanceof BlockBackendError || e instanceof EntropyBackendError || e instanceof NetdevError) throw new CliError(e.message);
+    throw e;
   }
 }
 

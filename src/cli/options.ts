@@ -7,6 +7,10 @@ import type { TraceFlags } from '../board/machine-api.js';
 import type { RtcConfig } from '../main-loop/rtc-clock.js';
 import { parseRtcOption } from './rtc-options.js';
 import { parseIcountOption } from './icount-options.js';
+import { deviceHelpText, parseDeviceOption, resolveDevices, type DeviceSpec, type VirtioDevicePlan } from './device-options.js';
+import { parseDriveOption, type DriveOption } from './drive-options.js';
+import { parseNetdevOption, type NetdevSpec } from './netdev-options.js';
+import { parseObjectOption, type ObjectSpec } from './object-options.js';
 import type { IcountConfig } from '../main-loop/icount.js';
 import type { ChardevSocket, MonitorPlan, MonOption } from '../monitor/server.js';
 import { MonitorServerError, parseChardevSocket, parseMonitorAddress, parseMonOption, resolveMonitors } from '../monitor/server.js';
@@ -80,6 +84,10 @@ export interface RunOptions {
   readonly monitors: readonly MonitorPlan[];
   /** `-S`: do not start the vCPUs until `cont`. */
   readonly startPaused: boolean;
+  /** The virtio devices (`-drive`, `-device`, `-netdev`, `-object`, `-snapshot`), slots assigned. */
+  readonly virtio: readonly VirtioDevicePlan[];
+  /** QEMU's warnings about them (a netdev without a device), printed at start. */
+  readonly warnings: readonly string[];
 }
 
 /** What the command line asks for. */
@@ -138,6 +146,11 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'chardev', arg: 'socket,id=ID,path=PATH|host=HOST,port=PORT,server=on,wait=off', help: 'a socket for -mon' },
   { name: 'mon', arg: 'chardev=ID[,mode=control|readline]', help: 'a monitor (QMP with mode=control) on a -chardev' },
   { name: 'S', help: 'do not start the CPUs until the monitor says cont' },
+  { name: 'drive', arg: 'file=PATH[,format=raw][,if=none|virtio][,id=ID][,readonly=on][,snapshot=on][,cache=MODE]', help: 'a disk image' },
+  { name: 'device', arg: 'virtio-blk-device,drive=ID|virtio-net-device,netdev=ID|virtio-rng-device[,rng=ID]', help: 'a virtio-mmio device (help lists them)' },
+  { name: 'netdev', arg: 'user,id=ID[,hostfwd=tcp::HOSTPORT-:GUESTPORT]|socket,id=ID,listen=[HOST]:PORT|connect=HOST:PORT', help: 'a network backend' },
+  { name: 'object', arg: 'rng-random,id=ID,filename=FILE|rng-builtin,id=ID', help: 'an entropy source for virtio-rng-device' },
+  { name: 'snapshot', help: 'write disk changes to temporary overlays; images are never modified' },
 ];
 
 /** The text printed by `-version`. */
@@ -287,9 +300,9 @@ function parseTrace(text: string, option: string, flags: Record<keyof TraceFlags
 
 /** Options that take an argument (canonical names). */
 const WITH_ARG = new Set(['machine', 'm', 'smp', 'cpu', 'bios', 'kernel', 'initrd', 'append', 'dtb', 'serial',
-  'display', 'name', 'd', 'D', 'icount', 'rtc', 'monitor', 'qmp', 'chardev', 'mon']);
+  'display', 'name', 'd', 'D', 'icount', 'rtc', 'monitor', 'qmp', 'chardev', 'mon', 'drive', 'device', 'netdev', 'object']);
 /** Options without an argument. */
-const WITHOUT_ARG = new Set(['nographic', 'no-reboot', 'version', 'h', 'S']);
+const WITHOUT_ARG = new Set(['nographic', 'no-reboot', 'version', 'h', 'S', 'snapshot']);
 const ALIASES: Readonly<Record<string, string>> = { M: 'machine', help: 'h' };
 
 /**
@@ -316,6 +329,11 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   let rtc: RtcConfig | undefined;
   let rtcClockGiven = false;
   let startPaused = false;
+  const drives: DriveOption[] = [];
+  const devices: DeviceSpec[] = [];
+  const netdevs: NetdevSpec[] = [];
+  const objects: ObjectSpec[] = [];
+  let snapshot = false;
   /** QEMU's default_monitor: cleared by -monitor, -qmp and -mon. */
   let defaultMonitor = true;
   let monitorStdio = false;
@@ -432,6 +450,22 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       case 'S':
         startPaused = true;
         break;
+      case 'snapshot':
+        snapshot = true;
+        break;
+      case 'drive':
+        drives.push(parseDriveOption(arg, shown));
+        break;
+      case 'device':
+        if (arg === 'help' || arg === '?') return { kind: 'print', text: deviceHelpText() };
+        devices.push(parseDeviceOption(arg, shown));
+        break;
+      case 'netdev':
+        netdevs.push(parseNetdevOption(arg, shown));
+        break;
+      case 'object':
+        objects.push(parseObjectOption(arg, shown));
+        break;
       case 'monitor':
         defaultMonitor = false;
         if (arg === 'none') break;
@@ -502,9 +536,11 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   // clock): an -icount run then reads no host time at all, which keeps it deterministic.
   if (icount !== undefined && !rtcClockGiven) rtc = { ...(rtc ?? { base: { kind: 'utc' } }), clock: 'vm' };
   if (rtc?.driftfix === 'slew') throw new CliError('-rtc driftfix=slew: not supported (no x86 RTC here)');
+  const { devices: virtio, warnings } = resolveDevices(drives, devices, netdevs, objects, snapshot);
   return {
     kind: 'run',
     options: {
+      virtio, warnings,
       dumpDtb, ramSize, smp, bios, kernel, initrd, append, dtb, nographic, displayNone, serial, noReboot, name,
       trace: { ...trace }, logFile, icount, rtc, console, stdioMonitor, monitors, startPaused,
     },

@@ -25,6 +25,8 @@ export interface ThreadedRunLoopOptions {
   readonly mode?: ReplayMode;
   readonly initialBudget?: number;
   readonly targetSliceMs?: number;
+  /** A guest rang a virtio doorbell: schedule `processVirtioQueues` on the main loop. */
+  readonly onDoorbell?: () => void;
 }
 
 /** Longest wait for room in UART0 before console input is retried anyway. */
@@ -58,6 +60,7 @@ export class ThreadedRunLoop implements VmPauseControl {
       ...(options.log !== undefined ? { onLog: options.log } : {}),
       onShutdown: (cause, exitCode) => void this.finish({ cause, exitCode }),
       onError: (e) => void this.finish(undefined, e),
+      ...(options.onDoorbell !== undefined ? { onDoorbell: options.onDoorbell } : {}),
       ...(options.initialBudget !== undefined ? { initialBudget: options.initialBudget } : {}),
       ...(options.targetSliceMs !== undefined ? { targetSliceMs: options.targetSliceMs } : {}),
     });
@@ -147,6 +150,8 @@ export class ThreadedRunLoop implements VmPauseControl {
       receiveConsoleInput: (bytes) => this.input(bytes),
       reset: () => this.controller.requestReset(),
       stateHash: () => m.stateHash(),
+      processVirtioQueues: () => m.processVirtioQueues(),
+      virtioNet: (slot) => m.virtioNet(slot),
     };
   }
 

@@ -30,6 +30,8 @@ export interface VcpuControllerOptions {
   readonly onLog?: (line: string) => void;
   /** The guest shut the machine down (console output before it has been delivered). */
   readonly onShutdown?: (cause: ShutdownCause, exitCode: number) => void;
+  /** A guest rang a virtio doorbell in the vCPU thread (called on the main thread, no locks held). */
+  readonly onDoorbell?: () => void;
   /** The vCPU thread failed. */
   readonly onError?: (e: Error) => void;
   readonly initialBudget?: number;
@@ -97,6 +99,7 @@ export class VcpuController {
     });
     this.draining = true;
     void this.drainLoop();
+    if (this.o.onDoorbell !== undefined) void this.doorbellLoop(this.o.onDoorbell);
     await this.control.state.waitFor((s) => (paused ? s === 'paused' || s === 'stopped' : s !== 'created'), this.timeoutMs);
   }
 
@@ -123,6 +126,21 @@ export class VcpuController {
   private drain(): void {
     const b = this.ring.read();
     if (b.length > 0) this.o.onOutput(b);
+  }
+
+  /** Waits on the doorbell counter while the vCPU thread lives; reports each change. */
+  private async doorbellLoop(onDoorbell: () => void): Promise<void> {
+    const { words, index } = this.control.doorbellWord;
+    let seen = Atomics.load(words, index);
+    while (this.draining) {
+      const r = waitAsync(words, index, seen, 100);
+      if (r.async) await r.value;
+      const now = Atomics.load(words, index);
+      if (now !== seen) {
+        seen = now;
+        onDoorbell();
+      }
+    }
   }
 
   private async drainLoop(): Promise<void> {

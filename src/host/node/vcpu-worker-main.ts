@@ -45,6 +45,7 @@ function main(): void {
     log: (line) => post({ kind: 'log', line }),
     trace: data.trace,
     bql: locks.bql,
+    virtioKick: () => control.ringDoorbell(),
   };
   const machine = withReplayThenBql(locks.bql, locks.replay, () =>
     createVirtMachine(data.config, host, { attach: { arena: data.arena, ram: data.ram } }));

@@ -7,6 +7,7 @@
  *   [4] system reset requested (done by the vCPU thread between sections)
  *   [5] console input waiting on the main thread (the UART's FIFO was full)
  *   [6] accept-input counter (bumped + notified by the vCPU thread when the UART made room)
+ *   [7] doorbell counter (bumped + notified by the vCPU thread when a guest rang a virtio queue)
  */
 import { VcpuError } from './errors.js';
 import { VcpuState } from './vcpu-state.js';
@@ -18,8 +19,9 @@ const KICK = 3;
 const RESET = 4;
 const INPUT_WAITING = 5;
 const ACCEPT_INPUT = 6;
+const DOORBELL = 7;
 /** Int32 words in a control block. */
-export const VCPU_CONTROL_WORDS = 7;
+export const VCPU_CONTROL_WORDS = 8;
 
 /** One thread's view of a control block. */
 export class VcpuControl {
@@ -95,7 +97,18 @@ export class VcpuControl {
     return { words: this.w, index: ACCEPT_INPUT };
   }
 
+  /** Main thread: the shared words and index of the doorbell counter (for waitAsync). */
+  get doorbellWord(): { readonly words: Int32Array; readonly index: number } {
+    return { words: this.w, index: DOORBELL };
+  }
+
   // ---- vCPU thread -------------------------------------------------------------------------
+
+  /** A guest rang a virtio doorbell: wakes the main loop, which does the queue work. */
+  ringDoorbell(): void {
+    Atomics.add(this.w, DOORBELL, 1);
+    Atomics.notify(this.w, DOORBELL);
+  }
 
   /**
    * The UART made room for input (QEMU's qemu_chr_fe_accept_input): wakes the main thread when
