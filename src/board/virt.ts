@@ -275,7 +275,10 @@ class VirtMachine implements Machine {
     this.dtb = dtb;
     this.rom.load(buildResetVector(plan));
     if (savedArena === undefined) this.powerOn();
-    else this.arena.u32.set(savedArena);
+    else {
+      this.arena.u32.set(savedArena);
+      for (const h of this.harts) h.stateReplaced();
+    }
   }
 
   /**

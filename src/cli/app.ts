@@ -3,6 +3,7 @@
  * configuration and host services, and runs the machine until it shuts down. Returns the exit
  * code; the entry (main.ts) exits the process with it.
  */
+import { gunzipSync } from 'node:zlib';
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import type { BootImage, Machine, MachineConfig, MachineHost, MachineRtc } from '../board/machine-api.js';
 import type { HostConsole, StdioMonitorFactory } from '../host/node/console.js';
@@ -61,13 +62,25 @@ function errnoText(e: unknown): string {
 
 /** Reads a file named by `option`, or throws a CliError naming both. */
 export function readImage(option: string, path: string): BootImage {
+  let buf: Buffer;
   try {
-    const buf = readFileSync(path);
-    return { path, data: new Uint8Array(buf.buffer, buf.byteOffset, buf.length) };
+    buf = readFileSync(path);
   } catch (e) {
     throw new CliError(`${option} ${path}: could not read file: ${errnoText(e)}`);
   }
+  // A gzip-compressed image (the bundled kernel is shipped as Image.gz) is loaded decompressed.
+  if (buf.length >= 2 && buf[0] === 0x1f && buf[1] === 0x8b) {
+    try {
+      buf = gunzipSync(buf, { maxOutputLength: MAX_IMAGE_BYTES });
+    } catch (e) {
+      throw new CliError(`${option} ${path}: not a valid gzip file: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return { path, data: new Uint8Array(buf.buffer, buf.byteOffset, buf.length) };
 }
+
+/** Largest decompressed image (more than any RAM size the board takes). */
+const MAX_IMAGE_BYTES = 2 ** 31;
 
 /** Builds the machine configuration, reading every file the options name. */
 type RtcOptions = Pick<RunOptions, 'rtc'>;

@@ -79,4 +79,10 @@ export interface HartApi {
   requestExit(): void;
   /** Drops all cached translations (RFENCE from firmware, satp writes from outside). */
   flushTlb(): void;
+  /**
+   * The hart's state in the arena was replaced from outside (a second thread attaching to a
+   * running machine, a snapshot restore): rebuild everything derived from it (PMP rules, TLB,
+   * decoded pages).
+   */
+  stateReplaced(): void;
 }

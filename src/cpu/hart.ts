@@ -286,6 +286,12 @@ export class Hart implements HartApi {
    * Drops all cached translations and fetch state, and re-derives the PMP ranges from the
    * arena (so calling it after restoring arena state makes every derived cache consistent).
    */
+  stateReplaced(): void {
+    this.pmp.refresh();
+    this.pages.fill(undefined);
+    this.flushCaches();
+  }
+
   flushTlb(): void {
     this.pmp.refresh();
     this.flushCaches();
