@@ -9,13 +9,14 @@ import { handoffFigures } from './bql-handoffs.js';
 import { fmt, nowMs, printFigures, type FigureRow } from './common.js';
 import { computeFigure } from './compute.js';
 import { latencyFigures } from './latency.js';
+import { linuxBootFigures } from './linux-boot.js';
 import { lockCostFigures } from './lock-cost.js';
 import { threadedFigures } from './threaded.js';
 
 const quick = process.argv.includes('--quick');
 const workload = quick ? 'bench-quick' : 'bench';
 /** Whole-bench guard: a hung measurement must not hang `npm run bench`. */
-const BENCH_TIMEOUT_MS = 240_000;
+const BENCH_TIMEOUT_MS = 900_000;
 
 async function main(): Promise<void> {
   const start = nowMs();
@@ -42,6 +43,12 @@ async function main(): Promise<void> {
   rows.push(...await handoffFigures(quick ? 1_000 : 3_000));
   console.log('');
   printFigures(rows);
+
+  console.log('\nissue 5 (Linux guest):');
+  const boot = await linuxBootFigures(quick ? 1 : 3, 180_000);
+  if (!boot.ok) failed = true;
+  console.log('');
+  printFigures(boot.rows);
   console.log(`\nbench: ${fmt((nowMs() - start) / 1e3, 1)} s`);
   clearTimeout(guard);
   if (failed) {
