@@ -132,7 +132,12 @@ export interface Machine {
   /** Console bytes accepted by `receiveConsoleInput` but not yet taken by UART0 (FIFO full). */
   readonly pendingConsoleInput?: number;
   /** Bytes typed on the console, into UART0's receive FIFO. */
-  receiveConsoleInput(bytes: Uint8Array): void;
+  /**
+   * Bytes typed on the console, into the machine's input ring (then UART0): returns how many it
+   * took; the caller keeps the rest and offers them again when the console backend's
+   * `acceptInput` fires.
+   */
+  receiveConsoleInput(bytes: Uint8Array): number;
   /** Main loop, under the locks: the queue work of every virtio device whose doorbell rang. */
   processVirtioQueues(): void;
   /** The virtio-net device on `slot`, if any (its backend delivers frames to it). */

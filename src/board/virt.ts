@@ -43,6 +43,9 @@ export { BoardError } from './errors.js';
 
 /** Steps a hart runs before the next hart's turn, unless `config.quantum` says otherwise. */
 export const DEFAULT_QUANTUM = 10_000;
+/** Size of the console input ring (bytes typed but not yet taken by UART0). */
+const INPUT_RING_BYTES = 4096;
+
 /** What each `-rtc clock=` reads among QEMU's clocks. */
 const RTC_CLOCK: Readonly<Record<'host' | 'rt' | 'vm', ClockKind>> = { host: 'host', rt: 'realtime', vm: 'virtual' };
 
@@ -138,6 +141,9 @@ class VirtMachine implements Machine {
   private readonly uart: Uart16550;
   private readonly rtc: GoldfishRtc;
   private readonly virtio: VirtioDevice[];
+  /** Console input ring (arena words: read count, write count, then the bytes). */
+  private readonly inRing: number;
+  private readonly inBytes: Uint8Array;
   private readonly rom = new RomDevice(VIRT_MEMMAP.mrom.size);
   private readonly plan: BootPlan;
   private readonly quantum: number;
@@ -150,10 +156,9 @@ class VirtMachine implements Machine {
   private readonly w: number;
 
   // Host-side state (not machine state): the hart inside `run`, a request raised during it,
-  // console bytes the UART could not take yet.
+  // (console input waiting for UART0 is machine state: the ring in the arena).
   private running: HartApi | undefined;
   private pending: SliceResult | 'reset' | undefined;
-  private inputQueue: number[] = [];
   /** The BQL when harts run in a vCPU thread (MachineHost.bql). */
   private readonly bql: { lock(): void; unlock(): void } | undefined;
 
@@ -244,15 +249,17 @@ class VirtMachine implements Machine {
 
     this.clint = new Clint(this.arena, harts, { mtime: () => this.boardMtime() });
     this.plic = new Plic(this.arena, harts, VIRT_PLIC_NUM_SOURCES);
-    // Room in the UART's receiver first takes input this machine holds back, then tells the host.
+    // Room in the UART's receiver first takes input from the ring, then tells the host.
     const uartBackend: CharBackend = {
       write: (bytes) => host.console.write(bytes),
       acceptInput: () => {
-        if (this.inputQueue.length > 0) this.drainInput();
-        else host.console.acceptInput?.();
+        this.drainInput();
+        if (this.inputRingFree() > 0) host.console.acceptInput?.();
       },
     };
     this.uart = new Uart16550(this.arena, 'uart0', uartBackend, this.plic.irqLine(VIRT_IRQ.uart0));
+    this.inRing = this.arena.allocate('console', 'inputRing', 2 + INPUT_RING_BYTES / 4);
+    this.inBytes = new Uint8Array(this.arena.buffer, (this.inRing + 2) * 4, INPUT_RING_BYTES);
     // The RTC runs on virtual time since power-on; the wall-clock epoch is its tick offset.
     this.rtc = new GoldfishRtc(this.arena, { realtimeNs: () => this.clocks.now(this.rtcClock) }, this.plic.irqLine(VIRT_IRQ.rtc));
     const test = new SifiveTest((kind, code) => this.finisher(kind, code));
@@ -263,7 +270,14 @@ class VirtMachine implements Machine {
     this.bus.add('rtc', m.rtc.base, m.rtc.size, this.exitOnWrite(this.rtc));
     this.bus.add('clint', m.clint.base, m.clint.size, this.exitOnWrite(this.clint));
     this.bus.add('plic', m.plic.base, m.plic.size, this.plic);
-    this.bus.add('uart0', m.uart0.base, m.uart0.size, this.uart);
+    // A guest write to the UART (a FIFO reset, say) may make room for waiting input.
+    this.bus.add('uart0', m.uart0.base, m.uart0.size, {
+      read: (offset, size) => this.uart.read(offset, size),
+      write: (offset, size, value) => {
+        this.uart.write(offset, size, value);
+        this.drainInput();
+      },
+    });
     this.virtio = this.createVirtioDevices();
     for (let i = 0; i < VIRTIO_COUNT; i++) {
       const dev = this.virtio.find((d) => d.index === i);
@@ -584,6 +598,7 @@ class VirtMachine implements Machine {
     } else {
       this.hsm.resetAll(HSM_STARTED, HSM_STARTED);
     }
+    this.drainInput();
   }
 
   reset(): void {
@@ -594,18 +609,45 @@ class VirtMachine implements Machine {
   // ---- console -----------------------------------------------------------------------------
 
   get pendingConsoleInput(): number {
-    return this.inputQueue.length;
+    const u = this.arena.u32;
+    return (u[this.inRing + 1]! - u[this.inRing]!) >>> 0;
   }
 
-  receiveConsoleInput(bytes: Uint8Array): void {
-    for (const b of bytes) this.inputQueue.push(b);
+  private inputRingFree(): number {
+    return INPUT_RING_BYTES - this.pendingConsoleInput;
+  }
+
+  /**
+   * Console input enters the machine here: into the input ring (machine state, so both threads
+   * and a replay see the same bytes), then into UART0 as far as its receiver has room. The rest
+   * goes in only when the guest reads the receiver or writes the UART: points the guest's own
+   * execution decides, so a replay moves bytes into the UART at the same instruction.
+   */
+  receiveConsoleInput(bytes: Uint8Array): number {
+    const u = this.arena.u32;
+    const n = Math.min(bytes.length, this.inputRingFree());
+    let tail = u[this.inRing + 1]!;
+    for (let i = 0; i < n; i++) {
+      this.inBytes[tail % INPUT_RING_BYTES] = bytes[i]!;
+      tail = (tail + 1) >>> 0;
+    }
+    u[this.inRing + 1] = tail;
     this.drainInput();
+    return n;
   }
 
   private drainInput(): void {
-    if (this.inputQueue.length === 0) return;
-    const n = this.uart.receive(Uint8Array.from(this.inputQueue.slice(0, 64)));
-    if (n > 0) this.inputQueue.splice(0, n);
+    const u = this.arena.u32;
+    let head = u[this.inRing]!;
+    const tail = u[this.inRing + 1]!;
+    while (head !== tail) {
+      const chunk = new Uint8Array(Math.min(64, (tail - head) >>> 0));
+      for (let i = 0; i < chunk.length; i++) chunk[i] = this.inBytes[(head + i) % INPUT_RING_BYTES]!;
+      const taken = this.uart.receive(chunk);
+      if (taken === 0) break;
+      head = (head + taken) >>> 0;
+    }
+    u[this.inRing] = head;
   }
 
   /** One byte from UART0's receiver for the SBI console calls, or -1. */
@@ -661,7 +703,6 @@ class VirtMachine implements Machine {
 
   private runSliceLocked(maxSteps: number, bql: { lock(): void; unlock(): void } | undefined): SliceResult {
     if (this.clocks.idleWarping) this.clocks.endIdleWarp();
-    this.drainInput();
     let budget = Math.max(0, Math.floor(maxSteps));
     while (true) {
       const p = this.takePending();

@@ -299,10 +299,8 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
     });
     activeConsole.start({
       input: (bytes) => {
-        // Threaded: into UART0 under the locks, then kicks the vCPU thread (issue 4).
-        if (loop instanceof ThreadedRunLoop) return loop.input(bytes);
-        machine.receiveConsoleInput(bytes);
-        loop.wake();
+        // Threaded: into the machine under the locks, then kicks the vCPU thread (issue 4).
+        loop.input(bytes);
       },
       quit: () => loop.stop(0),
       interrupt: () => onSignal('SIGINT', 2),

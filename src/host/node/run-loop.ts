@@ -3,6 +3,7 @@
  * host events (console input, signals) are handled between slices; when every hart is idle, a
  * timer waits until the next guest timer event or until `wake()` (input arrived).
  */
+import { ConsoleFeed } from './console-feed.js';
 import type { Machine, ShutdownCause } from '../../board/machine-api.js';
 import type { HostTime } from '../../main-loop/clock.js';
 import type { VmPauseControl } from './vm-runner.js';
@@ -35,11 +36,14 @@ export class RunLoop implements VmPauseControl {
   private keepAlive: ReturnType<typeof setInterval> | undefined;
   private finished = false;
   private pausedFlag = false;
+  /** Console input the machine has not taken yet (offered again between slices). */
+  private readonly feed: ConsoleFeed;
   private started = false;
   private resolve: ((o: RunOutcome) => void) | undefined;
   private reject: ((e: unknown) => void) | undefined;
 
   constructor(private readonly machine: Machine, private readonly time: HostTime, options: RunLoopOptions = {}) {
+    this.feed = new ConsoleFeed((bytes) => machine.receiveConsoleInput(bytes));
     this.budget = options.initialBudget ?? 20_000;
     this.targetNs = (options.targetSliceMs ?? 10) * 1e6;
   }
@@ -113,9 +117,17 @@ export class RunLoop implements VmPauseControl {
     else this.reject?.(error);
   }
 
+  /** Console input: into the machine now as far as it has room, the rest between slices. */
+  input(bytes: Uint8Array): void {
+    if (this.finished) return;
+    this.feed.push(bytes);
+    this.wake();
+  }
+
   private slice(): void {
     this.immediate = undefined;
     if (this.finished || this.pausedFlag) return;
+    if (this.feed.pending > 0) this.feed.pump();
     let result;
     try {
       const t0 = this.time.monotonicNs();

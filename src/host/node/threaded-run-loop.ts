@@ -11,6 +11,7 @@ import type { CharBackend } from '../../devices/char-backend.js';
 import type { HostTime } from '../../main-loop/clock.js';
 import type { ReplayMode } from '../../threads/lock/index.js';
 import type { RunOutcome } from './run-loop.js';
+import { ConsoleFeed } from './console-feed.js';
 import { VcpuController } from './vcpu-controller.js';
 import type { VmPauseControl } from './vm-runner.js';
 
@@ -45,6 +46,8 @@ export class ThreadedRunLoop implements VmPauseControl {
   private resolve: ((o: RunOutcome) => void) | undefined;
   private reject: ((e: unknown) => void) | undefined;
   private retrying = false;
+  /** Console input the machine has not taken yet. */
+  private readonly feed: ConsoleFeed;
   private pausedFlag = false;
   private started = false;
   /** pause/resume run one after the other, each waiting for the vCPU thread's state. */
@@ -64,6 +67,7 @@ export class ThreadedRunLoop implements VmPauseControl {
       ...(options.initialBudget !== undefined ? { initialBudget: options.initialBudget } : {}),
       ...(options.targetSliceMs !== undefined ? { targetSliceMs: options.targetSliceMs } : {}),
     });
+    this.feed = new ConsoleFeed((bytes) => this.controller.input(bytes));
   }
 
   /** Starts the vCPU thread; settles when the machine stops (rejects if the thread fails). */
@@ -123,10 +127,10 @@ export class ThreadedRunLoop implements VmPauseControl {
     if (!this.finished) this.controller.kick();
   }
 
-  /** Console input: into UART0 (under the locks) and wakes the vCPU thread. */
+  /** Console input: into the machine (under the locks) and wakes the vCPU thread. */
   input(bytes: Uint8Array): void {
     if (this.finished) return;
-    this.controller.input(bytes);
+    this.feed.push(bytes);
     this.scheduleRetry();
   }
 
@@ -137,6 +141,7 @@ export class ThreadedRunLoop implements VmPauseControl {
    */
   machineForMonitor(): Machine {
     const m = this.machine;
+    const feed = this.feed;
     return {
       get config() { return m.config; },
       get dtb() { return m.dtb; },
@@ -145,9 +150,12 @@ export class ThreadedRunLoop implements VmPauseControl {
       get harts() { return m.harts; },
       get clocks() { return m.clocks; },
       get totalSteps() { return m.totalSteps; },
-      get pendingConsoleInput() { return m.pendingConsoleInput; },
+      get pendingConsoleInput() { return (m.pendingConsoleInput ?? 0) + feed.pending; },
       runSlice: () => { throw new Error('runSlice: the machine runs in the vCPU thread'); },
-      receiveConsoleInput: (bytes) => this.input(bytes),
+      receiveConsoleInput: (bytes) => {
+        this.input(bytes);
+        return bytes.length;
+      },
       reset: () => this.controller.requestReset(),
       stateHash: () => m.stateHash(),
       processVirtioQueues: () => m.processVirtioQueues(),
@@ -162,11 +170,15 @@ export class ThreadedRunLoop implements VmPauseControl {
 
   /** Feeds held-back console input into UART0 as the guest makes room (see waitForInputRoom). */
   private scheduleRetry(): void {
-    if (this.retrying || this.controller.pendingInput === 0) return;
+    if (this.retrying || this.feed.pending === 0) return;
     this.retrying = true;
+    const retry = (): boolean => {
+      this.feed.pump();
+      return this.feed.pending > 0;
+    };
     void (async () => {
       try {
-        while (!this.finished && this.controller.pendingInput > 0) await this.controller.waitForInputRoom(INPUT_RETRY_MS);
+        while (!this.finished && this.feed.pending > 0) await this.controller.waitForInputRoom(retry, INPUT_RETRY_MS);
       } finally {
         this.retrying = false;
       }

@@ -165,35 +165,33 @@ export class VcpuController {
     return withReplayThenBql(this.locks.bql, this.locks.replay, fn);
   }
 
-  /** Console input: into UART0 under the replay mutex and the BQL, then wakes the vCPU. */
-  input(bytes: Uint8Array): void {
-    this.locked(() => this.o.machine.receiveConsoleInput(bytes));
+  /**
+   * Console input: into the machine under the replay mutex and the BQL, then wakes the vCPU.
+   * Returns how many bytes the machine took.
+   */
+  input(bytes: Uint8Array): number {
+    const n = this.locked(() => this.o.machine.receiveConsoleInput(bytes));
     this.control.kick();
+    return n;
   }
 
   /**
-   * Console input is held back (UART0 full): retries it now, then waits up to `timeoutMs` for
-   * the vCPU thread to report room in the UART (its guest read the receiver). Resolves early
-   * when nothing is held back any more.
+   * Console input is held back (the machine's input ring was full): calls `retry` (which offers
+   * it again and says whether some is still held back), then waits up to `timeoutMs` for the
+   * vCPU thread to report room (its guest read UART0's receiver).
    */
-  async waitForInputRoom(timeoutMs: number): Promise<void> {
+  async waitForInputRoom(retry: () => boolean, timeoutMs: number): Promise<void> {
     const seen = this.control.acceptInputValue();
     this.control.setInputWaiting(true);
     try {
       // Retry after raising the flag: room made before it was raised would go unreported.
-      this.input(new Uint8Array(0));
-      if (this.pendingInput === 0) return;
+      if (!retry()) return;
       const { words, index } = this.control.acceptInputWord;
       const r = waitAsync(words, index, seen, timeoutMs);
       if (r.async) await r.value;
     } finally {
       this.control.setInputWaiting(false);
     }
-  }
-
-  /** Bytes the main machine still holds for UART0 (its FIFO was full). */
-  get pendingInput(): number {
-    return this.o.machine.pendingConsoleInput ?? 0;
   }
 
   /** System reset, done by the vCPU thread at its next section boundary (also while paused). */
