@@ -98,6 +98,12 @@ export interface MachineHost {
   readonly virtioKick?: () => void;
   /** A device raised an interrupt from the main loop: the harts must notice (end an idle wait). */
   readonly wakeHarts?: () => void;
+  /**
+   * Record/replay. Recording: the board reports each idle clock warp (icount sleep=on: the host
+   * time spent idle, added to the virtual clock) to be logged. Replaying: the board never warps
+   * by itself; the log's warps are applied from outside.
+   */
+  readonly rr?: { readonly mode: 'record'; clockWarp(ns: number): void } | { readonly mode: 'replay' };
   /** Always-on device error messages (a virtio device broken by its driver); default: `log`. */
   readonly deviceError?: (line: string) => void;
 }
@@ -140,6 +146,10 @@ export interface Machine {
   receiveConsoleInput(bytes: Uint8Array): number;
   /** Main loop, under the locks: the queue work of every virtio device whose doorbell rang. */
   processVirtioQueues(): void;
+  /** The slots whose doorbell rang and whose queue work is pending (ascending). */
+  virtioDoorbells(): number[];
+  /** Main loop, under the locks: the queue work of the device on `slot` (record/replay drive it one slot at a time). */
+  processVirtioQueue(slot: number): void;
   /** The virtio-net device on `slot`, if any (its backend delivers frames to it). */
   virtioNet(slot: number): VirtioNetDevice | undefined;
   /** System reset, as the guest's reset request or `system_reset` does. */

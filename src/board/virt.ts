@@ -334,6 +334,14 @@ class VirtMachine implements Machine {
     for (const d of this.virtio) if (d.doorbellPending) d.processDoorbell();
   }
 
+  virtioDoorbells(): number[] {
+    return this.virtio.filter((d) => d.doorbellPending).map((d) => d.index);
+  }
+
+  processVirtioQueue(slot: number): void {
+    this.virtio.find((d) => d.index === slot)?.processDoorbell();
+  }
+
   virtioNet(slot: number): VirtioNetDevice | undefined {
     const d = this.virtio.find((x) => x.index === slot);
     return d !== undefined && d.kind === 'net' ? (d as VirtioNetDevice) : undefined;
@@ -424,6 +432,8 @@ class VirtMachine implements Machine {
       this.clocks.warp(Math.max(ev - now, 2 ** this.clocks.shift));
       return undefined;
     }
+    // Replaying, idle time comes from the log (recorded warps), never from the host.
+    if (icount !== undefined && this.host.rr?.mode === 'replay') return { kind: 'idle', wakeAtHostNs: Infinity };
     if (icount !== undefined) this.clocks.startIdleWarp();
     const hostNow = this.host.time.monotonicNs();
     return { kind: 'idle', wakeAtHostNs: Math.min(ev === Infinity ? Infinity : hostNow + Math.max(0, ev - now), hostEv) };
@@ -702,7 +712,11 @@ class VirtMachine implements Machine {
   }
 
   private runSliceLocked(maxSteps: number, bql: { lock(): void; unlock(): void } | undefined): SliceResult {
-    if (this.clocks.idleWarping) this.clocks.endIdleWarp();
+    if (this.clocks.idleWarping) {
+      const ns = this.clocks.endIdleWarp();
+      const rr = this.host.rr;
+      if (rr?.mode === 'record' && ns > 0) rr.clockWarp(ns);
+    }
     let budget = Math.max(0, Math.floor(maxSteps));
     while (true) {
       const p = this.takePending();

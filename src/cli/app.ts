@@ -15,6 +15,10 @@ import { openNetdev } from '../host/node/net/open-netdev.js';
 import { NetdevError } from '../host/node/net/user-netdev.js';
 import { EntropyBackendError } from '../host/node/rng/entropy-backend.js';
 import { VirtioHost } from '../host/node/virtio-host.js';
+import { RecordSession, ReplaySession, type ReplayOutcome } from '../host/node/replay/session.js';
+import { checkImages, checkRrOptions, machineImages, parseRecordCommand, parseReplayCommand } from './rr.js';
+import { dumpMain } from './dump.js';
+import { VcpuEventMailbox } from '../threads/vcpu/event-mailbox.js';
 import { installAutoShiftTimers } from '../main-loop/icount.js';
 import type { LockedRunner } from '../main-loop/main-loop.js';
 import { RunLoop } from '../host/node/run-loop.js';
@@ -28,7 +32,7 @@ import type { MonitorServerHandle } from '../monitor/server.js';
 import { MonitorServerError, startHmpServer, startQmpServer } from '../monitor/server.js';
 import type { VmControl } from '../monitor/vm-control.js';
 import type { RunOptions } from './options.js';
-import { CliError, parseCommandLine, PROGRAM } from './options.js';
+import { CliError, parseCommandLine, PROGRAM, VERSION } from './options.js';
 
 /** Where the program writes; replaceable for tests. */
 export interface ProgramIo {
@@ -218,6 +222,8 @@ function writeFileAtomically(path: string, data: Uint8Array): void {
 const SIGNALS: ReadonlyArray<readonly [NodeJS.Signals, number]> = [['SIGINT', 2], ['SIGTERM', 15], ['SIGHUP', 1]];
 
 async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
+  checkRrOptions(o);
+  if (o.rr?.mode === 'record') o = fixForRecording(o);
   let config = buildMachineConfig(o);
   // QEMU dumps the tree even when there is nothing to boot. The tree does not depend on the
   // firmware, so a dump without -kernel is made as with -bios none, which needs no kernel.
@@ -230,6 +236,7 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
   }
   let hostConsole: HostConsole | undefined;
   let virtioHost: VirtioHost | undefined;
+  const rr = openRrSession(o);
   const cleanup = (): void => {
     hostConsole?.close();
     traceLog.close();
@@ -241,7 +248,7 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
     for (const w of o.warnings) io.stderr(`${PROGRAM}: warning: ${w}\n`);
     const deviceError = (line: string): void => io.stderr(`${PROGRAM}: ${line}\n`);
     // Disk images, entropy sources and networks are opened before the machine exists.
-    virtioHost = o.dumpDtb !== undefined ? undefined : await openVirtio(o, deviceError);
+    virtioHost = o.dumpDtb !== undefined ? undefined : await openVirtio(o, deviceError, rr?.kind === 'replay' ? 'replay' : 'live');
     // Hooks into the runner and main loop, which are made after the machine.
     const hooks = { doorbell: (): void => {}, wakeHarts: (): void => {} };
     const host: MachineHost = {
@@ -272,18 +279,31 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
     // Issue 4 (threads): harts run in a vCPU worker (ThreadedRunLoop); REPLAYVM_THREADS=0, or -d
     // tracing (its lines would come from another thread), keeps the single-thread RunLoop.
     const threaded = process.env['REPLAYVM_THREADS'] !== '0' && !Object.values(o.trace).some(Boolean);
+    const lockMode = rr === undefined ? undefined : rr.kind === 'record' ? 'record' as const : 'play' as const;
+    const mailbox = rr === undefined ? undefined : VcpuEventMailbox.create();
     const loop = threaded
-      ? new ThreadedRunLoop(machine, host.time, { console: host.console, trace: o.trace, log: host.log, onDoorbell: () => hooks.doorbell() })
+      ? new ThreadedRunLoop(machine, host.time, {
+        console: host.console, trace: o.trace, log: host.log, onDoorbell: () => hooks.doorbell(),
+        ...(lockMode !== undefined ? { mode: lockMode } : {}),
+        ...(rr !== undefined && mailbox !== undefined ? { rr: { mode: rr.kind, mailbox: mailbox.buffer } } : {}),
+      })
       : new RunLoop(machine, host.time);
     // The main loop's timers and bottom halves, under the locks when the harts run in a thread.
     const locked: LockedRunner = loop instanceof ThreadedRunLoop ? (fn) => loop.controller.locked(fn) : (fn) => fn();
     const mainLoop = serveMainLoop(machine.clocks, locked);
     installAutoShiftTimers(machine.clocks, mainLoop.loop.timers);
+    // Record: every input goes through the recorder. Replay: the log drives the machine.
+    const recorder = rr?.kind === 'record' && loop instanceof ThreadedRunLoop ? rr.session.attach(machine, locked, mailbox) : undefined;
+    if (recorder !== undefined && loop instanceof ThreadedRunLoop) {
+      loop.setInputTap((bytes) => recorder.consoleInput(bytes));
+      virtioHost?.setRecorder(recorder);
+    }
     if (virtioHost !== undefined) {
-      const queues = virtioHost.attach(mainLoop.loop, machine);
-      hooks.doorbell = () => queues.schedule();
+      const queues = virtioHost.attach(mainLoop.loop, machine, recorder !== undefined ? () => recorder.virtioDoorbells() : undefined);
+      hooks.doorbell = rr?.kind === 'replay' ? () => {} : () => queues.schedule();
       hooks.wakeHarts = loop instanceof ThreadedRunLoop ? () => loop.controller.kick() : () => loop.wake();
     }
+    if (rr?.kind === 'replay' && loop instanceof ThreadedRunLoop) rr.session.prepare(loop.controller);
     const onSignal = (name: NodeJS.Signals, num: number): void => {
       io.stderr(`${PROGRAM}: terminating on signal ${num} (${name})\n`);
       loop.stop(0);
@@ -297,8 +317,14 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
       process.on(name, l);
       return [name, l] as const;
     });
+    let inputNoticeShown = false;
     activeConsole.start({
       input: (bytes) => {
+        if (rr?.kind === 'replay') {
+          if (!inputNoticeShown) io.stderr(`\r\n${PROGRAM}: replaying ${rr.session.path}: console input is ignored (Ctrl-A x quits)\r\n`);
+          inputNoticeShown = true;
+          return;
+        }
         // Threaded: into the machine under the locks, then kicks the vCPU thread (issue 4).
         loop.input(bytes);
       },
@@ -307,9 +333,26 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
       monitor: o.stdioMonitor === 'none' ? undefined : stdioMonitor(vm),
     });
     try {
-      const outcome = await loop.run();
+      const running = loop.run();
+      const driving = rr?.kind === 'replay' && loop instanceof ThreadedRunLoop && virtioHost !== undefined
+        ? rr.session.drive(machine, loop.controller, locked, virtioHost.replayDevices()).then((r) => {
+          if (r.kind !== 'machine-stopped') loop.stop(r.kind === 'end' ? r.event.exitCode : r.kind === 'diverged' ? REPLAY_DIVERGED_EXIT : 0);
+          return r;
+        })
+        : undefined;
+      const outcome = await running;
       vm.machineEnded(outcome.cause); // SHUTDOWN event (no-op after quit, which sent its own)
       writeFinalState(machine);
+      if (rr?.kind === 'record') {
+        rr.session.finish(outcome.cause === 'host-request' ? 'quit' : 'shutdown', outcome.exitCode);
+        io.stderr(`${PROGRAM}: recorded ${machine.totalSteps} instructions to ${rr.session.path}\n${PROGRAM}: replay with: ${PROGRAM} replay ${rr.session.path}\n`);
+      }
+      if (rr?.kind === 'replay' && driving !== undefined) {
+        rr.session.stop();
+        const r = await driving;
+        const code = reportReplay(r, machine.totalSteps, io);
+        if (code !== undefined) return code;
+      }
       return outcome.exitCode;
     } finally {
       mainLoop.driver.stop();
@@ -320,15 +363,84 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
     }
   } finally {
     await virtioHost?.close();
+    if (rr?.kind === 'record') rr.session.finish('error', 1);
+    if (rr?.kind === 'replay') rr.session.close();
     cleanup();
     process.off('exit', cleanup);
   }
 }
 
-/** Opens the virtio devices' backends; their errors become CliErrors (one line, naming the option). */
-async function openVirtio(o: RunOptions, onError: (line: string) => void): Promise<VirtioHost> {
+/**
+ * A recording's machine must start the same way when replayed: its RTC start date is fixed now
+ * (and kept in the options the log's header stores), and disk images are never modified (writes
+ * go to an overlay).
+ */
+function fixForRecording(o: RunOptions): RunOptions {
+  let argv = [...o.argv];
+  let rtc = o.rtc;
+  if (rtc === undefined || rtc.base.kind !== 'date') {
+    const epochMs = Math.floor(Date.now() / 1000) * 1000;
+    rtc = { base: { kind: 'date', epochMs }, clock: rtc?.clock ?? 'vm' };
+    const i = argv.findIndex((w) => w === '-rtc' || w === '--rtc');
+    if (i >= 0) argv.splice(i, 2);
+    argv = [...argv, '-rtc', `base=${new Date(epochMs).toISOString().slice(0, 19)},clock=${rtc.clock}`];
+  }
+  return {
+    ...o,
+    argv,
+    rtc,
+    virtio: o.virtio.map((p) => (p.kind === 'blk' ? { ...p, drive: { ...p.drive, snapshot: true } } : p)),
+  };
+}
+
+/** Exit status of a replay that diverged from its log. */
+const REPLAY_DIVERGED_EXIT = 3;
+
+type RrSession = { readonly kind: 'record'; readonly session: RecordSession } | { readonly kind: 'replay'; readonly session: ReplaySession };
+
+/** Opens the log of a record or replay run (checking a replay's images against its header). */
+function openRrSession(o: RunOptions): RrSession | undefined {
+  const rr = o.rr;
+  if (rr === undefined || o.dumpDtb !== undefined) return undefined;
+  const images = machineImages(o);
   try {
-    return await VirtioHost.open(o.virtio, (plan) => openNetdev(plan, onError), onError);
+    if (rr.mode === 'record') return { kind: 'record', session: RecordSession.open(rr.file, { argv: o.argv }, images, VERSION) };
+    const session = ReplaySession.open(rr.file);
+    try {
+      checkImages(session.header.body.images, images);
+    } catch (e) {
+      session.close();
+      throw e;
+    }
+    return { kind: 'replay', session };
+  } catch (e) {
+    if (e instanceof CliError) throw e;
+    throw new CliError(`rrfile=${rr.file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/** Prints how a replay ended; returns the exit status to use instead of the machine's, if any. */
+function reportReplay(r: ReplayOutcome, icount: number, io: ProgramIo): number | undefined {
+  switch (r.kind) {
+    case 'end':
+      io.stderr(`${PROGRAM}: replay complete: ${r.events} events, ${icount} instructions (recorded end at instruction ${r.event.icount})\n`);
+      return undefined;
+    case 'machine-stopped':
+      io.stderr(`${PROGRAM}: replay stopped at instruction ${icount} after ${r.events} events\n`);
+      return undefined;
+    case 'log-ended':
+      io.stderr(`${PROGRAM}: replay: ${r.report}; stopped at instruction ${r.icount} after ${r.events} events\n`);
+      return undefined;
+    case 'diverged':
+      io.stderr(`${PROGRAM}: ${r.error.message}\n`);
+      return REPLAY_DIVERGED_EXIT;
+  }
+}
+
+/** Opens the virtio devices' backends; their errors become CliErrors (one line, naming the option). */
+async function openVirtio(o: RunOptions, onError: (line: string) => void, mode: 'live' | 'replay'): Promise<VirtioHost> {
+  try {
+    return await VirtioHost.open(o.virtio, (plan) => openNetdev(plan, onError), onError, mode);
   } catch (e) {
     if (e instanceof BlockBackendError || e instanceof EntropyBackendError || e instanceof NetdevError) throw new CliError(e.message);
     throw e;
@@ -338,7 +450,10 @@ async function openVirtio(o: RunOptions, onError: (line: string) => void): Promi
 /** Runs the program with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: readonly string[], io: ProgramIo = PROCESS_IO): Promise<number> {
   try {
-    const cmd = parseCommandLine(argv);
+    if (argv[0] === 'dump') return await dumpMain(argv.slice(1), io);
+    const cmd = argv[0] === 'record' ? parseRecordCommand(argv.slice(1))
+      : argv[0] === 'replay' ? parseReplayCommand(argv.slice(1))
+        : parseCommandLine(argv);
     if (cmd.kind === 'print') {
       io.stdout(cmd.text);
       return 0;

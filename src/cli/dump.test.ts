@@ -87,7 +87,7 @@ test('dump --json: header line, one line per event with base64 payloads, the rep
   assert.deepEqual(lines[lines.length - 1], {
     log: {
       complete: true, status: 'complete', chunks: 2, events: 19, skipped: 0, firstIcount: 0, lastIcount: 2 ** 53 - 1,
-      stoppedAtOffset: 1068, fileSize: 1068, reason: null, errorOffset: null,
+      stoppedAtOffset: 1069, fileSize: 1069, reason: null, errorOffset: null,
     },
   });
 }));
@@ -96,9 +96,9 @@ test('dump --stats, text and JSON', withLog(async (path) => {
   const r = await dump([path, '--stats'], path);
   assert.equal(r.code, 0);
   assert.equal(r.out, `replay log LOG: format 1.0
-file            1068 bytes (header 353, chunk framing 58, payloads 657)
+file            1069 bytes (header 353, chunk framing 58, payloads 658)
 chunks          2 (2 compressed)
-payload         657 bytes stored, 4489 uncompressed (ratio 6.83)
+payload         658 bytes stored, 4491 uncompressed (ratio 6.83)
 events          19
 icount range    0..9007199254740991
 kind                 count  encoded bytes  payload bytes
@@ -112,7 +112,7 @@ timer                    1              5              0
 request                  3             68              0
 monitor                  1             20              0
 interrupt                1              9              0
-digest                   1             47              0
+digest                   1             49              0
 end                      1              4              0
 complete        yes (shutdown, exit code 0)
 `);

@@ -93,6 +93,7 @@ export function eventDetails(e: ReplayEvent): string {
     case 'entropy': return `slot=${e.slot} request=${e.request} ${bytesText(e.bytes)}`;
     case 'net-receive': return `slot=${e.slot} frame=${bytesText(e.frame)}`;
     case 'clock-read': return `clock=${e.clock} value=${e.value}`;
+    case 'clock-warp': return `ns=${e.ns}`;
     case 'timer': return `id=${e.id} shift=${e.shift}`;
     case 'request': return `what=${e.what} cause=${JSON.stringify(e.cause)}${e.exitCode !== undefined ? ` exitCode=${e.exitCode}` : ''}`;
     case 'monitor': return `command=${JSON.stringify(e.command)}`;

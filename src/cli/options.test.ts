@@ -101,7 +101,7 @@ test('-bios, -serial, -cpu, -d, -icount values', () => {
   assert.equal(run(['-icount', 'sleep=off']).icount, undefined);
   fails(['-icount', 'shift=11'], /shift/);
   fails(['-icount', 'shift=auto,align=on'], /align/);
-  fails(['-icount', 'shift=1,rr=record,rrfile=x'], /not supported yet/);
+  assert.deepEqual(run(['-icount', 'shift=1,rr=record,rrfile=x']).rr, { mode: 'record', file: 'x' });
   fails(['-icount', 'rr=record,rrfile=x'], /Please enable icount/);
 });
 

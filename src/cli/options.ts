@@ -84,6 +84,10 @@ export interface RunOptions {
   readonly monitors: readonly MonitorPlan[];
   /** `-S`: do not start the vCPUs until `cont`. */
   readonly startPaused: boolean;
+  /** `-icount ...,rr=record|replay,rrfile=FILE`: record or replay this run. */
+  readonly rr?: RrOption;
+  /** The machine options as given, without the record/replay part (a recording's header keeps them). */
+  readonly argv: readonly string[];
   /** The virtio devices (`-drive`, `-device`, `-netdev`, `-object`, `-snapshot`), slots assigned. */
   readonly virtio: readonly VirtioDevicePlan[];
   /** QEMU's warnings about them (a netdev without a device), printed at start. */
@@ -117,6 +121,12 @@ interface OptionSpec {
   readonly name: string;
   readonly arg?: string;
   readonly help: string;
+}
+
+/** Record or replay (`-icount ...,rr=`, or the `record`/`replay` subcommands). */
+export interface RrOption {
+  readonly mode: 'record' | 'replay';
+  readonly file: string;
 }
 
 /** Every option we implement, for `-h`. */
@@ -350,6 +360,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     }
   };
 
+  let rr: RrOption | undefined;
+  const machineArgv: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const word = argv[i];
     if (!word.startsWith('-') || word === '-' || word === '--') {
@@ -365,6 +377,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     } else if (!WITHOUT_ARG.has(opt)) {
       throw new CliError(`${shown}: option not implemented`);
     }
+    if (opt !== 'icount') machineArgv.push(word, ...(WITH_ARG.has(opt) ? [arg] : []));
     const where = `${shown} ${arg}`.trimEnd();
     switch (opt) {
       case 'h':
@@ -439,8 +452,13 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       case 'icount':
         {
           const parsed = parseIcountOption(arg, shown);
-          if (parsed?.rr !== undefined) throw new CliError(`${shown} ${arg}: rr=${parsed.rr} is not supported yet (record/replay is the next issue)`);
           icount = parsed === undefined ? undefined : { shift: parsed.shift, align: parsed.align, sleep: parsed.sleep };
+          if (parsed?.rr !== undefined) rr = { mode: parsed.rr, file: parsed.rrfile ?? '' };
+          // The machine options a recording keeps: -icount without its record/replay part.
+          if (icount !== undefined) {
+            machineArgv.push(word, `shift=${icount.shift},align=${icount.align ? 'on' : 'off'},sleep=${icount.sleep ? 'on' : 'off'}`);
+          }
+          break;
         }
         break;
       case 'rtc':
@@ -540,7 +558,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   return {
     kind: 'run',
     options: {
-      virtio, warnings,
+      virtio, warnings, argv: machineArgv, ...(rr !== undefined ? { rr } : {}),
       dumpDtb, ramSize, smp, bios, kernel, initrd, append, dtb, nographic, displayNone, serial, noReboot, name,
       trace: { ...trace }, logFile, icount, rtc, console, stdioMonitor, monitors, startPaused,
     },

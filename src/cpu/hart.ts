@@ -109,6 +109,8 @@ const M_PRIV = 1;
 const M_MIP = 2;
 /** Signal word: bit 0 = re-check interrupts, bit 1 = exit request. */
 const M_SIGNAL = 3;
+/** Index in the `misc` field of the signal word (host requests: not guest state, left out of digests). */
+export const HART_MISC_SIGNAL = M_SIGNAL;
 const M_WFI = 4;
 const M_RES_VALID = 5;
 const M_RES_ADDR = 6;

@@ -222,7 +222,8 @@ export class Clocks {
       const now = this.cpuClockNs();
       let delta = now - start;
       if (this.icount?.shift === 'auto') delta = Math.min(delta, now - this.icountNs());
-      added = Math.max(0, delta);
+      // Whole ns, so a recorded warp replays exactly.
+      added = Math.max(0, Math.floor(delta));
       this.g[G_BIAS] = this.g[G_BIAS]! + added;
     });
     return added;

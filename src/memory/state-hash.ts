@@ -71,3 +71,17 @@ export function hashMachineState(arena: StateArena, ram: Ram): string {
   const lo = fmix((lanes.b ^ Math.imul(lanes.a, 0x165667b1)) | 0);
   return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
 }
+
+/**
+ * Hashes the first `count` words of `words` (default all) with the same mix as
+ * hashMachineState; returns 16 lowercase hex digits. For digests of parts of the state.
+ */
+export function hashWords(words: Uint32Array, count = words.length): string {
+  const lanes: Lanes = { a: 0x9747b28c, b: 0x2545f491 };
+  mixWords(lanes, words, count);
+  lanes.a ^= count;
+  lanes.b ^= Math.imul(count, 0x27d4eb2d);
+  const hi = fmix((lanes.a + Math.imul(lanes.b, 3)) | 0);
+  const lo = fmix((lanes.b ^ Math.imul(lanes.a, 0x165667b1)) | 0);
+  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+}

@@ -28,6 +28,8 @@ export interface ThreadedRunLoopOptions {
   readonly targetSliceMs?: number;
   /** A guest rang a virtio doorbell: schedule `processVirtioQueues` on the main loop. */
   readonly onDoorbell?: () => void;
+  /** Record/replay mode and the vCPU-thread event mailbox. */
+  readonly rr?: { readonly mode: 'record' | 'replay'; readonly mailbox: SharedArrayBuffer };
 }
 
 /** Longest wait for room in UART0 before console input is retried anyway. */
@@ -64,10 +66,19 @@ export class ThreadedRunLoop implements VmPauseControl {
       onShutdown: (cause, exitCode) => void this.finish({ cause, exitCode }),
       onError: (e) => void this.finish(undefined, e),
       ...(options.onDoorbell !== undefined ? { onDoorbell: options.onDoorbell } : {}),
+      ...(options.rr !== undefined ? { rr: options.rr } : {}),
       ...(options.initialBudget !== undefined ? { initialBudget: options.initialBudget } : {}),
       ...(options.targetSliceMs !== undefined ? { targetSliceMs: options.targetSliceMs } : {}),
     });
-    this.feed = new ConsoleFeed((bytes) => this.controller.input(bytes));
+    this.feed = new ConsoleFeed((bytes) => this.controller.input(bytes, this.inputTap));
+  }
+
+  /** Where console input goes under the locks (default: the machine); a recorder logs it there. */
+  private inputTap: ((bytes: Uint8Array) => number) | undefined;
+
+  /** Routes console input through `tap` (called under the locks; returns the bytes taken). */
+  setInputTap(tap: (bytes: Uint8Array) => number): void {
+    this.inputTap = tap;
   }
 
   /** Starts the vCPU thread; settles when the machine stops (rejects if the thread fails). */
@@ -159,6 +170,8 @@ export class ThreadedRunLoop implements VmPauseControl {
       reset: () => this.controller.requestReset(),
       stateHash: () => m.stateHash(),
       processVirtioQueues: () => m.processVirtioQueues(),
+      virtioDoorbells: () => m.virtioDoorbells(),
+      processVirtioQueue: (slot) => m.processVirtioQueue(slot),
       virtioNet: (slot) => m.virtioNet(slot),
     };
   }

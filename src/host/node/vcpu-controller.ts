@@ -30,6 +30,8 @@ export interface VcpuControllerOptions {
   readonly onLog?: (line: string) => void;
   /** The guest shut the machine down (console output before it has been delivered). */
   readonly onShutdown?: (cause: ShutdownCause, exitCode: number) => void;
+  /** Record/replay mode and the vCPU-thread event mailbox (recording). */
+  readonly rr?: { readonly mode: 'record' | 'replay'; readonly mailbox: SharedArrayBuffer };
   /** A guest rang a virtio doorbell in the vCPU thread (called on the main thread, no locks held). */
   readonly onDoorbell?: () => void;
   /** The vCPU thread failed. */
@@ -80,6 +82,7 @@ export class VcpuController {
       control: this.control.buffer,
       ring: this.ring.buffer,
       hostTimeOrigin: NodeHostTime.origin(),
+      ...(this.o.rr !== undefined ? { rr: this.o.rr } : {}),
       ...(this.o.initialBudget !== undefined ? { initialBudget: this.o.initialBudget } : {}),
       ...(this.o.targetSliceMs !== undefined ? { targetSliceMs: this.o.targetSliceMs } : {}),
     };
@@ -169,8 +172,8 @@ export class VcpuController {
    * Console input: into the machine under the replay mutex and the BQL, then wakes the vCPU.
    * Returns how many bytes the machine took.
    */
-  input(bytes: Uint8Array): number {
-    const n = this.locked(() => this.o.machine.receiveConsoleInput(bytes));
+  input(bytes: Uint8Array, deliver: (bytes: Uint8Array) => number = (b) => this.o.machine.receiveConsoleInput(b)): number {
+    const n = this.locked(() => deliver(bytes));
     this.control.kick();
     return n;
   }
@@ -192,6 +195,19 @@ export class VcpuController {
     } finally {
       this.control.setInputWaiting(false);
     }
+  }
+
+  /** Replay: the vCPU runs up to instruction count `icount`, then parks (undefined: no limit). */
+  setStepLimit(icount: number | undefined): void {
+    this.control.setStepLimit(icount);
+    this.control.kick();
+  }
+
+  /** Replay: resolves when the vCPU reports it parked at its step limit, or after `timeoutMs`. */
+  async waitLimitReached(timeoutMs: number): Promise<void> {
+    const { words, index } = this.control.reachedWord;
+    const r = waitAsync(words, index, Atomics.load(words, index), timeoutMs);
+    if (r.async) await r.value;
   }
 
   /** System reset, done by the vCPU thread at its next section boundary (also while paused). */

@@ -14,6 +14,8 @@ export interface VcpuWorkerData {
   readonly ring: SharedArrayBuffer;
   /** The main thread's origin of host monotonic time (NodeHostTime.origin). */
   readonly hostTimeOrigin: bigint;
+  /** Record/replay: the mode and the mailbox of vCPU-thread events (recording). */
+  readonly rr?: { readonly mode: 'record' | 'replay'; readonly mailbox: SharedArrayBuffer };
   readonly initialBudget?: number;
   readonly targetSliceMs?: number;
 }

@@ -12,9 +12,29 @@ import { createVirtMachine } from '../../board/virt.js';
 import { attachLocks, setCurrentThreadId, withReplayThenBql } from '../../threads/lock/index.js';
 import { ByteRing } from '../../threads/vcpu/byte-ring.js';
 import { VcpuControl } from '../../threads/vcpu/control.js';
+import { VCPU_EVENT_CLOCK_WARP, VcpuEventMailbox } from '../../threads/vcpu/event-mailbox.js';
 import { runVcpuLoop } from '../../threads/vcpu/vcpu-worker.js';
 import { NodeHostTime } from './host-time.js';
 import type { VcpuMessage, VcpuWorkerData } from './vcpu-protocol.js';
+
+/** The board's record/replay hooks in the vCPU thread: recorded warps go to the mailbox. */
+function workerRr(rr: NonNullable<VcpuWorkerData['rr']>): NonNullable<MachineHost['rr']> {
+  if (rr.mode === 'replay') return { mode: 'replay' };
+  const mailbox = new VcpuEventMailbox(rr.mailbox);
+  let icountNow = (): number => 0;
+  const hook = {
+    mode: 'record' as const,
+    clockWarp: (ns: number): void => {
+      if (!mailbox.append(icountNow(), VCPU_EVENT_CLOCK_WARP, ns)) throw new Error('vCPU event mailbox full (the main thread stopped draining it)');
+    },
+    bind: (machine: { readonly totalSteps: number }): void => {
+      icountNow = () => machine.totalSteps;
+    },
+  };
+  boundHooks.push(hook);
+  return hook;
+}
+const boundHooks: Array<{ bind(machine: { readonly totalSteps: number }): void }> = [];
 
 function post(m: VcpuMessage): void {
   parentPort?.postMessage(m);
@@ -46,9 +66,11 @@ function main(): void {
     trace: data.trace,
     bql: locks.bql,
     virtioKick: () => control.ringDoorbell(),
+    ...(data.rr !== undefined ? { rr: workerRr(data.rr) } : {}),
   };
   const machine = withReplayThenBql(locks.bql, locks.replay, () =>
     createVirtMachine(data.config, host, { attach: { arena: data.arena, ram: data.ram } }));
+  for (const h of boundHooks) h.bind(machine);
   post({ kind: 'ready' });
   const flush = (): void => {
     while (overflow.length > 0) ring.writeAll(overflow.shift()!);

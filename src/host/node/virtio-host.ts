@@ -9,7 +9,10 @@ import type { Machine } from '../../board/machine-api.js';
 import type { BlockBackend, EntropyBackend, NetBackend, NetReceiver, VirtioBackend, VirtioDeviceSpec } from '../../devices/virtio/index.js';
 import type { VirtioDevicePlan } from '../../cli/device-options.js';
 import type { MainLoop } from '../../main-loop/main-loop.js';
-import { openBlockBackend, type ClosableBlockBackend } from './block/open.js';
+import { stat } from 'node:fs/promises';
+import type { Recorder } from '../../replay/engine/recorder.js';
+import type { ReplayDevices } from '../../replay/engine/replayer.js';
+import { BlockBackendError, openBlockBackend, type ClosableBlockBackend } from './block/open.js';
 import { openEntropyBackend, type ClosableEntropyBackend } from './rng/entropy-backend.js';
 
 /** A network backend the host opened (user or socket netdev), before wrapping. */
@@ -37,18 +40,52 @@ class Deliverer {
   }
 }
 
-function wrapBlock(b: BlockBackend, d: Deliverer): BlockBackend {
+/** Record/replay hooks of the completions (set once the machine and its recorder exist). */
+interface Taps {
+  recorder?: Recorder;
+}
+
+/**
+ * A host block backend whose completions arrive as bottom halves; when recording, each is
+ * logged with the request's number (the order in which the device issued requests).
+ */
+function wrapBlock(slot: number, b: BlockBackend, d: Deliverer, taps: Taps): BlockBackend {
+  let seq = 0;
+  const complete = (request: number, err: string | undefined, data: Uint8Array | undefined, apply: () => void): void => {
+    d.deliver(() => {
+      if (taps.recorder !== undefined) taps.recorder.blockComplete(slot, request, err, data, apply);
+      else apply();
+    });
+  };
   return {
     byteLength: b.byteLength,
     readOnly: b.readOnly,
-    read: (offset, length, done) => b.read(offset, length, (err, data) => d.deliver(() => done(err, data))),
-    write: (offset, data, done) => b.write(offset, data, (err) => d.deliver(() => done(err))),
-    flush: (done) => b.flush((err) => d.deliver(() => done(err))),
+    read: (offset, length, done) => {
+      const request = seq++;
+      b.read(offset, length, (err, data) => complete(request, err, data, () => done(err, data)));
+    },
+    write: (offset, data, done) => {
+      const request = seq++;
+      b.write(offset, data, (err) => complete(request, err, undefined, () => done(err)));
+    },
+    flush: (done) => {
+      const request = seq++;
+      b.flush((err) => complete(request, err, undefined, () => done(err)));
+    },
   };
 }
 
-function wrapEntropy(b: EntropyBackend, d: Deliverer): EntropyBackend {
-  return { read: (length, done) => b.read(length, (bytes) => d.deliver(() => done(bytes))) };
+function wrapEntropy(slot: number, b: EntropyBackend, d: Deliverer, taps: Taps): EntropyBackend {
+  let seq = 0;
+  return {
+    read: (length, done) => {
+      const request = seq++;
+      b.read(length, (bytes) => d.deliver(() => {
+        if (taps.recorder !== undefined) taps.recorder.entropy(slot, request, bytes, () => done(bytes));
+        else done(bytes);
+      }));
+    },
+  };
 }
 
 /**
@@ -56,15 +93,19 @@ function wrapEntropy(b: EntropyBackend, d: Deliverer): EntropyBackend {
  * device has no room for stay queued until it reports rx space (bounded: the oldest are dropped,
  * as a full NIC queue drops).
  */
-function wrapNet(b: NetBackend, d: Deliverer): NetBackend {
+function wrapNet(slot: number, b: NetBackend, d: Deliverer, taps: Taps): NetBackend {
   const MAX_QUEUED = 256;
   const queue: Uint8Array[] = [];
   let receiver: NetReceiver | undefined;
   let scheduled = false;
+  const offer = (frame: Uint8Array): boolean => {
+    const r = receiver!;
+    return taps.recorder !== undefined ? taps.recorder.netReceive(slot, frame, () => r(frame)) : r(frame);
+  };
   const flush = (): void => {
     scheduled = false;
     while (receiver !== undefined && queue.length > 0) {
-      if (!receiver(queue[0]!)) return;
+      if (!offer(queue[0]!)) return;
       queue.shift();
     }
   };
@@ -85,9 +126,70 @@ function wrapNet(b: NetBackend, d: Deliverer): NetBackend {
       receiver = r;
       schedule();
     },
-    // Called by the device under the locks: offer the queue now.
-    rxSpaceAvailable: () => flush(),
+    // Called by the device under the locks, inside its queue work: offer the queue in a bottom
+    // half of its own, so every delivered frame is an event of its own (record/replay).
+    rxSpaceAvailable: () => schedule(),
   };
+}
+
+/** A disk image's size, with the block backend's error for a missing file. */
+async function imageSize(path: string): Promise<number> {
+  try {
+    return (await stat(path)).size;
+  } catch (e) {
+    throw new BlockBackendError(`-drive file=${path}: Could not open '${path}': ${e instanceof Error ? e.message : String(e)}`);
+  }
+}
+
+/**
+ * Replay: a backend of any kind that never completes by itself. Requests are numbered in the
+ * order the device issues them (as when recording) and complete when the log says; received
+ * frames come from the log; sent frames go nowhere.
+ */
+class ReplayBackend {
+  private seq = 0;
+  private readonly pending = new Map<number, (err: string | undefined, data: Uint8Array | undefined) => void>();
+  private receiver: NetReceiver | undefined;
+
+  backend(byteLength: number, readOnly: boolean): BlockBackend & EntropyBackend & NetBackend {
+    const wait = (done: (err: string | undefined, data: Uint8Array | undefined) => void): void => {
+      this.pending.set(this.seq++, done);
+    };
+    return {
+      byteLength,
+      readOnly,
+      read: ((_a: number, b?: number | ((bytes: Uint8Array) => void), c?: (err: string | undefined, data: Uint8Array) => void) => {
+        if (typeof b === 'function') {
+          const done = b;
+          wait((_err, data) => done(data ?? new Uint8Array(0)));
+        } else {
+          const done = c!;
+          wait((err, data) => done(err, data ?? new Uint8Array(0)));
+        }
+      }) as BlockBackend['read'] & EntropyBackend['read'],
+      write: (_offset, _data, done) => wait((err) => done(err)),
+      flush: (done) => wait((err) => done(err)),
+      send: () => {},
+      setReceiver: (r) => {
+        this.receiver = r;
+      },
+      rxSpaceAvailable: () => {},
+    };
+  }
+
+  /** Completes request `request`; false if it is not in flight. */
+  complete(request: number, err: string | undefined, data: Uint8Array | undefined): boolean {
+    const done = this.pending.get(request);
+    if (done === undefined) return false;
+    this.pending.delete(request);
+    done(err, data);
+    return true;
+  }
+
+  /** Delivers a recorded frame; false if the device did not take it. */
+  receive(frame: Uint8Array): boolean {
+    return this.receiver?.(frame) ?? false;
+  }
 }
 
 /** The opened backends of all virtio devices. */
@@ -98,15 +200,33 @@ export class VirtioHost {
   readonly devices: Array<{ readonly slot: number; readonly spec: VirtioDeviceSpec }> = [];
   private readonly closers: Array<() => Promise<void> | void> = [];
   private readonly deliverer = new Deliverer();
+  private readonly taps: Taps = {};
+  /** Replay: the backends that complete requests from the log, by slot. */
+  private readonly replay = new Map<number, ReplayBackend>();
 
-  private constructor() {}
+  private constructor(private readonly mode: 'live' | 'replay') {}
+
+  /** Recording: completions are logged through `recorder` from now on. */
+  setRecorder(recorder: Recorder): void {
+    this.taps.recorder = recorder;
+  }
+
+  /** Replay: the devices' side of the replayer (completions and frames come from the log). */
+  replayDevices(): ReplayDevices {
+    const get = (slot: number): ReplayBackend | undefined => this.replay.get(slot);
+    return {
+      blockComplete: (e) => get(e.slot)?.complete(e.request, e.error, e.data) ?? false,
+      entropy: (e) => get(e.slot)?.complete(e.request, undefined, e.bytes) ?? false,
+      netReceive: (e) => get(e.slot)?.receive(e.frame) ?? false,
+    };
+  }
 
   /**
    * Opens every plan's backend. On a failure, closes what was opened and rethrows (the errors of
    * the backends are one-line messages naming the option).
    */
-  static async open(plans: readonly VirtioDevicePlan[], openNet: NetBackendOpener | undefined, onError: (line: string) => void): Promise<VirtioHost> {
-    const h = new VirtioHost();
+  static async open(plans: readonly VirtioDevicePlan[], openNet: NetBackendOpener | undefined, onError: (line: string) => void, mode: 'live' | 'replay' = 'live'): Promise<VirtioHost> {
+    const h = new VirtioHost(mode);
     try {
       for (const plan of plans) await h.openOne(plan, openNet, onError);
     } catch (e) {
@@ -118,18 +238,27 @@ export class VirtioHost {
 
   private async openOne(plan: VirtioDevicePlan, openNet: NetBackendOpener | undefined, onError: (line: string) => void): Promise<void> {
     const d = this.deliverer;
+    if (this.mode === 'replay') {
+      // Nothing outside is touched: requests wait for their completion in the log.
+      const r = new ReplayBackend();
+      this.replay.set(plan.slot, r);
+      this.backends.set(plan.slot, r.backend(plan.kind === 'blk' ? await imageSize(plan.drive.file) : 0, plan.kind === 'blk' ? plan.drive.readOnly : false));
+      this.devices.push({ slot: plan.slot, spec: plan.kind === 'blk' ? { kind: 'blk', byteLength: await imageSize(plan.drive.file), readOnly: plan.drive.readOnly, ...(plan.serial !== undefined ? { serial: plan.serial } : {}) }
+        : plan.kind === 'net' ? { kind: 'net', mac: plan.mac } : { kind: 'rng' } });
+      return;
+    }
     switch (plan.kind) {
       case 'blk': {
         const b: ClosableBlockBackend = await openBlockBackend(plan.drive);
         this.closers.push(() => b.close());
-        this.backends.set(plan.slot, wrapBlock(b, d));
+        this.backends.set(plan.slot, wrapBlock(plan.slot, b, d, this.taps));
         this.devices.push({ slot: plan.slot, spec: { kind: 'blk', byteLength: b.byteLength, readOnly: b.readOnly, ...(plan.serial !== undefined ? { serial: plan.serial } : {}) } });
         return;
       }
       case 'rng': {
         const b: ClosableEntropyBackend = await openEntropyBackend(plan.source, plan.sourceWhere, onError);
         this.closers.push(() => b.close());
-        this.backends.set(plan.slot, wrapEntropy(b, d));
+        this.backends.set(plan.slot, wrapEntropy(plan.slot, b, d, this.taps));
         this.devices.push({ slot: plan.slot, spec: { kind: 'rng' } });
         return;
       }
@@ -137,7 +266,7 @@ export class VirtioHost {
         if (openNet === undefined) throw new Error(`${plan.where}: network backends are not available`);
         const b = await openNet(plan);
         this.closers.push(() => b.close());
-        this.backends.set(plan.slot, wrapNet(b, d));
+        this.backends.set(plan.slot, wrapNet(plan.slot, b, d, this.taps));
         this.devices.push({ slot: plan.slot, spec: { kind: 'net', mac: plan.mac } });
         return;
       }
@@ -148,9 +277,9 @@ export class VirtioHost {
    * Connects the completions to the main loop and returns the bottom half that does the queue
    * work of `machine` (schedule it when a doorbell rings).
    */
-  attach(loop: MainLoop, machine: Machine): { schedule(): void } {
+  attach(loop: MainLoop, machine: Machine, work: () => void = () => machine.processVirtioQueues()): { schedule(): void } {
     this.deliverer.attach(loop);
-    return loop.createBottomHalf(() => machine.processVirtioQueues());
+    return loop.createBottomHalf(work);
   }
 
   /** Closes every backend (images, sockets). */

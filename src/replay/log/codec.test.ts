@@ -56,7 +56,9 @@ test('varints: sizes, bounds, overlong and unterminated forms', () => {
 });
 
 test('every event kind round-trips exactly', () => {
-  const events = sampleEvents();
+  // The shared sample (used for the dump tool's expected output) plus the kinds added after it.
+  const sample = sampleEvents();
+  const events = [...sample.slice(0, -1), { kind: 'clock-warp', icount: sample.at(-2)!.icount, ns: 1_250_000 } as const, sample.at(-1)!];
   const kinds = new Set(events.map((e) => e.kind));
   assert.deepEqual([...kinds].sort(), [...EVENT_KINDS].sort());
   assert.deepEqual(decodeAll(events), events);
@@ -82,7 +84,7 @@ test('typical event sizes', () => {
   assert.equal(size({ kind: 'console-input', icount: 1_000_100, bytes: new Uint8Array([97]) }, 1_000_000), 4);
   assert.equal(size({ kind: 'virtio-doorbell', icount: 5, slot: 1 }, 5), 3);
   const digest: ReplayEvent = { kind: 'digest', icount: 2_000_000, harts: [{ pc: 0x80001234, regsHash: '0123456789abcdef' }], devicesHash: '0123456789abcdef', ramHash: '0123456789abcdef', ramPages: 32768 };
-  assert.equal(size(digest, 1_000_000), 1 + 3 + 1 + 12 + 16 + 3);
+  assert.equal(size(digest, 1_000_000), 1 + 3 + 1 + 12 + 1 + 16 + 3);
   const block: ReplayEvent = { kind: 'block-complete', icount: 1_050_000, slot: 2, request: 300, data: new Uint8Array(4096) };
   assert.equal(size(block, 1_000_000), 1 + 3 + 1 + 2 + 1 + 2 + 4096);
 });
@@ -124,10 +126,10 @@ function decodeFails(bytes: number[], count: number, msg: RegExp, ctx: PayloadCo
 test('decoding errors name the event, the byte and the offset', () => {
   let e = decodeFails([0x02, 0x00, 0x01, 0x02, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x0f, 0x01, 0x02, 0x01, 0x01], 3,
     /^event 2 of the chunk at offset 100: icount 9007199254740991 \+ 1 exceeds 2\^53 - 1 at offset 139$/);
-  e = decodeFails([0x02, 0x00, 0x01, 0x0d, 0x00], 2, /^event 1 of the chunk at offset 100: unknown event kind 0x0d \(not defined in format 1\.0\) at offset 128$/);
+  e = decodeFails([0x02, 0x00, 0x01, 0x0e, 0x00], 2, /^event 1 of the chunk at offset 100: unknown event kind 0x0e \(not defined in format 1\.0\) at offset 128$/);
   assert.equal(e.offset, 128);
   assert.equal(e.unsupported, false);
-  e = decodeFails([0x0d, 0x00], 1, /the log's format 1\.3 is newer than this replayvm's 1\.0/, { ...CTX, minor: 3 });
+  e = decodeFails([0x0e, 0x00], 1, /the log's format 1\.3 is newer than this replayvm's 1\.0/, { ...CTX, minor: 3 });
   assert.equal(e.unsupported, true);
   e = decodeFails([0x01, 0x00, 0x05, 0x61], 1, /console bytes length 5 exceeds the 1 bytes left at offset 127/);
   e = decodeFails([0x02, 0x05, 0x01], 1, /first event of a chunk has icount delta 5/);
@@ -140,7 +142,7 @@ test('decoding errors name the event, the byte and the offset', () => {
   e = decodeFails([0x03, 0x00, 0x01, 0x01, 0x04], 1, /unknown block-complete flags 0x4/);
   e = decodeFails([0x02, 0x00, 0x01], 1 << 30, /the payload ends after 1 of 1073741824 events/);
   // compressed chunks: the offset is the chunk's, the message names the payload byte
-  e = decodeFails([0x02, 0x00, 0x01, 0x0d, 0x00], 2, /^event 1 of the compressed chunk at offset 100: unknown event kind 0x0d .* at uncompressed payload byte 3$/, { ...CTX, payloadFileOffset: undefined });
+  e = decodeFails([0x02, 0x00, 0x01, 0x0e, 0x00], 2, /^event 1 of the compressed chunk at offset 100: unknown event kind 0x0e .* at uncompressed payload byte 3$/, { ...CTX, payloadFileOffset: undefined });
   assert.equal(e.offset, 100);
 });
 

@@ -132,6 +132,9 @@ function encodeEventUnchecked(w: ByteWriter, e: ReplayEvent, prevIcount: number)
       if (typeof e.value !== 'number') throw new RangeError(`${k}.value must be a number`);
       w.f64(e.value);
       break;
+    case 'clock-warp':
+      w.varint(e.ns, `${k}.ns`);
+      break;
     case 'timer':
       w.varint(e.id, `${k}.id`);
       w.varint(e.shift, `${k}.shift`);
@@ -158,6 +161,13 @@ function encodeEventUnchecked(w: ByteWriter, e: ReplayEvent, prevIcount: number)
         }
         w.u32(h.pc);
         hashBytes(w, h.regsHash, `${k}.harts[${i}].regsHash`);
+        const regs = h.regs ?? [];
+        if (regs.length > 31) throw new RangeError(`${k}.harts[${i}].regs has ${regs.length} entries (at most 31)`);
+        w.varint(regs.length);
+        for (const v of regs) {
+          if (!Number.isInteger(v) || v < 0 || v > 0xffffffff) throw new RangeError(`${k}.harts[${i}].regs must hold unsigned 32-bit integers`);
+          w.u32(v);
+        }
       });
       hashBytes(w, e.devicesHash, `${k}.devicesHash`);
       hashBytes(w, e.ramHash, `${k}.ramHash`);
@@ -219,6 +229,8 @@ function decodeBody(r: ByteReader, kind: ReplayEventKind, icount: number): Repla
       const clock = named(CLOCK_NAMES, r.u8('clock'), pos, 'clock');
       return { kind, icount, clock, value: r.f64('clock value') };
     }
+    case 'clock-warp':
+      return { kind, icount, ns: r.varint('warp ns') };
     case 'timer': {
       const id = r.varint('timer id');
       return { kind, icount, id, shift: r.varint('shift') };
@@ -244,10 +256,16 @@ function decodeBody(r: ByteReader, kind: ReplayEventKind, icount: number): Repla
       const n = r.varint('hart count');
       // Each hart takes 12 bytes: refuse a count the data cannot hold before allocating.
       if (n * 12 > r.remaining) throw new FormatFault(countPos, `digest hart count ${n} exceeds the data left`);
-      const harts: { pc: number; regsHash: string }[] = [];
+      const harts: { pc: number; regsHash: string; regs?: number[] }[] = [];
       for (let i = 0; i < n; i++) {
         const pc = r.u32('pc');
-        harts.push({ pc, regsHash: readHash(r, 'regs hash') });
+        const regsHash = readHash(r, 'regs hash');
+        const regPos = r.pos;
+        const count = r.varint('register count');
+        if (count > 31 || count * 4 > r.remaining) throw new FormatFault(regPos, `digest register count ${count} is invalid`);
+        const regs: number[] = [];
+        for (let j = 0; j < count; j++) regs.push(r.u32('register'));
+        harts.push(count > 0 ? { pc, regsHash, regs } : { pc, regsHash });
       }
       const devicesHash = readHash(r, 'devices hash');
       const ramHash = readHash(r, 'ram hash');

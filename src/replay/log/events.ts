@@ -53,6 +53,15 @@ export interface ClockReadEvent extends At {
 }
 
 /** A main-loop timer expired (e.g. the icount shift=auto adjustment); `shift` after it. */
+/**
+ * The virtual clock jumped `ns` forward while every hart waited for an interrupt (icount
+ * sleep=on: idle time follows host time, QEMU's icount_warp_rt). Recorded by the vCPU thread.
+ */
+export interface ClockWarpEvent extends At {
+  readonly kind: 'clock-warp';
+  readonly ns: number;
+}
+
 export interface TimerEvent extends At {
   readonly kind: 'timer';
   readonly id: number;
@@ -82,10 +91,10 @@ export interface InterruptEvent extends At {
 
 /** One hart in a digest. */
 export interface HartDigest {
-  /** Program counter, an unsigned 32-bit value. */
   readonly pc: number;
-  /** 16 hex digits. */
   readonly regsHash: string;
+  /** x1..x31 (unsigned), so a divergence report can name the registers that differ; optional. */
+  readonly regs?: readonly number[];
 }
 
 /** Checkpoint: a digest of the machine state. Hashes are 16 hex digits (lowercase when read). */
@@ -111,6 +120,7 @@ export type ReplayEvent =
   | EntropyEvent
   | NetReceiveEvent
   | ClockReadEvent
+  | ClockWarpEvent
   | TimerEvent
   | RequestEvent
   | MonitorEvent
@@ -126,7 +136,7 @@ export type EventOf<K extends ReplayEventKind> = Extract<ReplayEvent, { kind: K 
 /** Every kind, in kind-code order. */
 export const EVENT_KINDS: readonly ReplayEventKind[] = [
   'console-input', 'virtio-doorbell', 'block-complete', 'entropy', 'net-receive', 'clock-read',
-  'timer', 'request', 'monitor', 'interrupt', 'digest', 'end',
+  'timer', 'request', 'monitor', 'interrupt', 'digest', 'end', 'clock-warp',
 ];
 
 /** The guest-visible data bytes an event carries (byte arrays only; strings are not counted). */

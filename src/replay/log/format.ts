@@ -53,6 +53,7 @@ export const KIND_CODES = {
   'interrupt': 0x0a,
   'digest': 0x0b,
   'end': 0x0c,
+  'clock-warp': 0x0d,
 } as const;
 
 /** First code of the optional (skippable) event range. */

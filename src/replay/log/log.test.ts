@@ -286,13 +286,13 @@ function log(chunks: Uint8Array[], major = 1, minor = 0): Uint8Array {
 
 test('a newer minor version: known events read, an unknown kind stops with a clear error', () => {
   const first = frameChunk(encodeEvents([{ kind: 'timer', icount: 10, id: 1, shift: 3 }]), 1, 10).bytes;
-  const second = frameChunk(new Uint8Array([0x0d, 0x00, 0x01]), 1, 20).bytes;
+  const second = frameChunk(new Uint8Array([0x0e, 0x00, 0x01]), 1, 20).bytes;
   const bytes = log([first, second], 1, 2);
   const r = readLog(bytes);
   assert.deepEqual(r.events, [{ kind: 'timer', icount: 10, id: 1, shift: 3 }]);
   assert.equal(r.report.status, 'unsupported');
   const at = encodeHeader(sampleHeader()).length + first.length;
-  assert.equal(r.report.reason, `event 0 of the chunk at offset ${at}: unknown event kind 0x0d: the log's format 1.2 is newer than this replayvm's 1.0 at offset ${at + 25}`);
+  assert.equal(r.report.reason, `event 0 of the chunk at offset ${at}: unknown event kind 0x0e: the log's format 1.2 is newer than this replayvm's 1.0 at offset ${at + 25}`);
   // unknown chunk flags
   const flagged = frameChunk(encodeEvents([{ kind: 'timer', icount: 10, id: 1, shift: 3 }]), 1, 10).bytes;
   flagged[12] = 0x80;

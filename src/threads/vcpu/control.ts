@@ -8,6 +8,8 @@
  *   [5] console input waiting on the main thread (the UART's FIFO was full)
  *   [6] accept-input counter (bumped + notified by the vCPU thread when the UART made room)
  *   [7] doorbell counter (bumped + notified by the vCPU thread when a guest rang a virtio queue)
+ *   [8] replay: a step limit is set (1) or not (0)   [9,10] the limit, low and high words
+ *   [11] replay: limit-reached counter (bumped + notified when the vCPU parks at the limit)
  */
 import { VcpuError } from './errors.js';
 import { VcpuState } from './vcpu-state.js';
@@ -20,8 +22,12 @@ const RESET = 4;
 const INPUT_WAITING = 5;
 const ACCEPT_INPUT = 6;
 const DOORBELL = 7;
+const LIMIT_SET = 8;
+const LIMIT_LO = 9;
+const LIMIT_HI = 10;
+const REACHED = 11;
 /** Int32 words in a control block. */
-export const VCPU_CONTROL_WORDS = 8;
+export const VCPU_CONTROL_WORDS = 12;
 
 /** One thread's view of a control block. */
 export class VcpuControl {
@@ -102,7 +108,39 @@ export class VcpuControl {
     return { words: this.w, index: DOORBELL };
   }
 
+  /**
+   * Main thread (replay): the vCPU may run until the machine's instruction count is `icount`
+   * and then parks (undefined: no limit). Set it only while the vCPU is parked or not started,
+   * then kick.
+   */
+  setStepLimit(icount: number | undefined): void {
+    if (icount === undefined) {
+      Atomics.store(this.w, LIMIT_SET, 0);
+      return;
+    }
+    this.w[LIMIT_LO] = icount % 2 ** 32 | 0;
+    this.w[LIMIT_HI] = Math.floor(icount / 2 ** 32) | 0;
+    Atomics.store(this.w, LIMIT_SET, 1);
+  }
+
+  /** Main thread: the limit-reached counter and its word (for waitAsync). */
+  get reachedWord(): { readonly words: Int32Array; readonly index: number } {
+    return { words: this.w, index: REACHED };
+  }
+
   // ---- vCPU thread -------------------------------------------------------------------------
+
+  /** The replay step limit (an instruction count), or undefined. */
+  stepLimit(): number | undefined {
+    if (Atomics.load(this.w, LIMIT_SET) === 0) return undefined;
+    return (this.w[LIMIT_HI]! >>> 0) * 2 ** 32 + (this.w[LIMIT_LO]! >>> 0);
+  }
+
+  /** The vCPU parked at the step limit: wakes the main thread's replay driver. */
+  reportLimitReached(): void {
+    Atomics.add(this.w, REACHED, 1);
+    Atomics.notify(this.w, REACHED);
+  }
 
   /** A guest rang a virtio doorbell: wakes the main loop, which does the queue work. */
   ringDoorbell(): void {

@@ -57,8 +57,21 @@ export function runVcpuLoop(d: VcpuLoopDeps): void {
         continue;
       }
       const seenKick = control.kickValue();
+      // Replay: run exactly up to the next event's instruction count, then park until the main
+      // thread has applied it and moved the limit.
+      const limit = control.stepLimit();
+      let sliceBudget = budget;
+      if (limit !== undefined) {
+        const left = limit - machine.totalSteps;
+        if (left <= 0) {
+          control.reportLimitReached();
+          control.sleep(seenKick, MAX_SLEEP_MS);
+          continue;
+        }
+        sliceBudget = Math.min(budget, left);
+      }
       const t0 = time.monotonicNs();
-      const result = executionSection(d.locks.replay, () => machine.runSlice(budget));
+      const result = executionSection(d.locks.replay, () => machine.runSlice(sliceBudget));
       d.afterSection?.();
       if (result.kind === 'running') {
         const elapsed = time.monotonicNs() - t0;

@@ -1,0 +1,179 @@
+/**
+ * Record and replay sessions of one machine run (the host side of src/replay/engine): the log
+ * file, the recorder's periodic digests and flushes, and the replay driver that moves the vCPU
+ * from one event's instruction count to the next.
+ */
+import type { Machine } from '../../../board/machine-api.js';
+import type { LockedRunner } from '../../../main-loop/main-loop.js';
+import { StateDigester } from '../../../replay/engine/digest.js';
+import { Recorder } from '../../../replay/engine/recorder.js';
+import { ReplayDivergence, Replayer, describeEvent, type ReplayDevices } from '../../../replay/engine/replayer.js';
+import type { EndEvent, LogHeader, LogImage, LogReader, LogWriter, ReplayEvent } from '../../../replay/log/index.js';
+import { VCPU_EVENT_CLOCK_WARP, type VcpuEventMailbox } from '../../../threads/vcpu/event-mailbox.js';
+import { LogCursor, describeReport } from '../../../replay/log/index.js';
+import type { VcpuController } from '../vcpu-controller.js';
+import { openLogReader, openLogWriter } from './log-file.js';
+
+/** Instructions between two state digests of a recording. */
+export const DIGEST_INTERVAL = 5_000_000;
+/** How often the recorder checks for a digest and flushes the log (host ms). */
+const TICK_MS = 100;
+/** A replay with no progress for this long while an event is due is reported as stuck. */
+const STUCK_MS = 15_000;
+
+/** What a recording's header says about the machine (enough to start it again). */
+export interface RecordedMachine {
+  /** The machine options, as on the command line (without the record/replay options). */
+  readonly argv: readonly string[];
+}
+
+/** A recording in progress. */
+export class RecordSession {
+  private recorder: Recorder | undefined;
+  private timer: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+
+  private constructor(readonly path: string, private readonly writer: LogWriter) {}
+
+  /** Creates the log (refuses to overwrite an existing file) and writes its header. */
+  static open(path: string, machine: RecordedMachine, images: readonly LogImage[], version: string): RecordSession {
+    return new RecordSession(path, openLogWriter(path, { replayvm: version, machine, images }));
+  }
+
+  /** Starts recording `machine`: returns the recorder the input paths go through. */
+  attach(machine: Machine, locked: LockedRunner, mailbox?: VcpuEventMailbox): Recorder {
+    const vcpuEvents = (): ReplayEvent[] => {
+      const out: ReplayEvent[] = [];
+      mailbox?.drain((icount, kind, value) => {
+        if (kind === VCPU_EVENT_CLOCK_WARP) out.push({ kind: 'clock-warp', icount, ns: value });
+      });
+      return out;
+    };
+    const recorder = new Recorder(machine, this.writer, new StateDigester(machine.arena, machine.ram, machine.harts), vcpuEvents);
+    this.recorder = recorder;
+    locked(() => recorder.digest());
+    this.timer = setInterval(() => {
+      if (this.closed) return;
+      locked(() => {
+        recorder.flushVcpuEvents();
+        recorder.digest(DIGEST_INTERVAL);
+      });
+      this.writer.flushIfDue(Date.now());
+    }, TICK_MS);
+    this.timer.unref();
+    return recorder;
+  }
+
+  /** Ends the recording (the machine has stopped): final digest, end event, close. */
+  finish(reason: EndEvent['reason'], exitCode: number): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.timer !== undefined) clearInterval(this.timer);
+    this.recorder?.end(reason, exitCode);
+    this.writer.close();
+  }
+
+  /** Instructions recorded so far. */
+  get icount(): number {
+    return this.recorder?.icount ?? 0;
+  }
+}
+
+/** How a replay ended. */
+export type ReplayOutcome =
+  | { readonly kind: 'end'; readonly event: EndEvent; readonly events: number }
+  | { readonly kind: 'log-ended'; readonly icount: number; readonly events: number; readonly report: string }
+  | { readonly kind: 'diverged'; readonly error: ReplayDivergence }
+  | { readonly kind: 'machine-stopped'; readonly events: number };
+
+/** A replay of one log. */
+export class ReplaySession {
+  private stopped = false;
+
+  private constructor(readonly path: string, private readonly reader: LogReader, private readonly cursor: LogCursor) {}
+
+  /** Opens a log (errors name the byte offset). */
+  static open(path: string): ReplaySession {
+    const reader = openLogReader(path);
+    return new ReplaySession(path, reader, new LogCursor(reader));
+  }
+
+  get header(): LogHeader {
+    return this.reader.header;
+  }
+
+  /** The machine options the recording was made with. */
+  get recordedMachine(): RecordedMachine {
+    const m = this.header.body.machine as Partial<RecordedMachine>;
+    if (!Array.isArray(m.argv) || !m.argv.every((a) => typeof a === 'string')) throw new Error(`${this.path}: the log's header names no machine options`);
+    return { argv: m.argv };
+  }
+
+  /** Sets the first step limit; call before the vCPU starts. */
+  prepare(controller: VcpuController): void {
+    controller.setStepLimit(this.cursor.peek()?.icount ?? Number.MAX_SAFE_INTEGER);
+  }
+
+  /** Asks the driver to stop (the machine ended or the user quit). */
+  stop(): void {
+    this.stopped = true;
+  }
+
+  /**
+   * Drives the replay: waits for the vCPU to park at each event's instruction count, applies the
+   * events there under the locks, moves the limit on. Resolves when the log's end event is
+   * applied, the log runs out (a crashed recording), a divergence is found, or `stop` is called.
+   */
+  async drive(machine: Machine, controller: VcpuController, locked: LockedRunner, devices: ReplayDevices): Promise<ReplayOutcome> {
+    const replayer = new Replayer(machine, this.cursor, new StateDigester(machine.arena, machine.ram, machine.harts), devices);
+    // The machine stopped by itself (guest power-off): the events recorded at that instruction
+    // (the final digest and the end) still apply.
+    const stoppedOutcome = (): ReplayOutcome => {
+      if (replayer.nextIcount() === machine.totalSteps) {
+        const end = locked(() => replayer.applyDue());
+        if (end !== undefined) return { kind: 'end', event: end, events: replayer.applied };
+      }
+      return { kind: 'machine-stopped', events: replayer.applied };
+    };
+    try {
+      for (;;) {
+        const target = replayer.nextIcount();
+        if (target === undefined) {
+          controller.setStepLimit(undefined);
+          const report = this.cursor.report;
+          return { kind: 'log-ended', icount: machine.totalSteps, events: replayer.applied, report: report === undefined ? 'no end event' : describeReport(report) };
+        }
+        controller.setStepLimit(target);
+        let last = machine.totalSteps;
+        let lastProgress = Date.now();
+        while (machine.totalSteps < target) {
+          if (this.stopped) return stoppedOutcome();
+          await controller.waitLimitReached(200);
+          if (machine.totalSteps !== last) {
+            last = machine.totalSteps;
+            lastProgress = Date.now();
+          } else if (Date.now() - lastProgress > STUCK_MS && controller.state === 'running') {
+            const next = this.cursor.peek();
+            throw new ReplayDivergence(machine.totalSteps, next === undefined ? `an event at instruction ${target}` : describeEvent(next),
+              `no progress for ${STUCK_MS / 1000} s (every hart waits for an interrupt that never comes)`, replayer.lastMatchingDigest);
+          }
+        }
+        if (this.stopped) return stoppedOutcome();
+        if (machine.totalSteps > target) {
+          const next = this.cursor.peek();
+          throw new ReplayDivergence(machine.totalSteps, next === undefined ? `an event at instruction ${target}` : describeEvent(next),
+            `the vCPU ran past it`, replayer.lastMatchingDigest);
+        }
+        const end = locked(() => replayer.applyDue());
+        if (end !== undefined) return { kind: 'end', event: end, events: replayer.applied };
+      }
+    } catch (e) {
+      if (e instanceof ReplayDivergence) return { kind: 'diverged', error: e };
+      throw e;
+    }
+  }
+
+  close(): void {
+    this.reader.close();
+  }
+}

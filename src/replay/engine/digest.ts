@@ -1,0 +1,112 @@
+/**
+ * State digests for record/replay checkpoints: per hart its pc, a hash of its state and its
+ * registers; a hash of every device's state; a hash of RAM. RAM is hashed page by page and a
+ * page's hash is reused while its write generation is unchanged, so a digest costs time in
+ * proportion to the pages written since the last one. Host-derived arena fields (see
+ * StateField.host) and a hart's signal word (requests from the host) are left out.
+ */
+import type { HartApi } from '../../cpu/hart-api.js';
+import { HART_MISC_SIGNAL } from '../../cpu/hart.js';
+import type { Ram } from '../../memory/ram.js';
+import { PAGE_SIZE } from '../../memory/ram.js';
+import type { StateArena, StateField } from '../../memory/state-arena.js';
+import { hashWords } from '../../memory/state-hash.js';
+import type { DigestEvent } from '../log/events.js';
+
+/** A digest without its instruction count. */
+export type StateDigest = Omit<DigestEvent, 'kind' | 'icount'>;
+
+/** Computes digests of one machine (keep one per machine: it caches page hashes). */
+export class StateDigester {
+  private readonly pageHash: Uint32Array;
+  private readonly pageGen: Int32Array;
+  private readonly pageKnown: Uint8Array;
+
+  constructor(private readonly arena: StateArena, private readonly ram: Ram, private readonly harts: readonly HartApi[]) {
+    const pages = ram.size / PAGE_SIZE;
+    this.pageHash = new Uint32Array(pages * 2);
+    this.pageGen = new Int32Array(pages);
+    this.pageKnown = new Uint8Array(pages);
+  }
+
+  /** The digest of the machine now (call with the machine quiescent: under the locks). */
+  digest(): StateDigest {
+    const fields = this.arena.layout();
+    const harts = this.harts.map((h) => {
+      const words = this.collect(fields.filter((f) => f.owner === `hart${h.hartId}`), true);
+      const regs: number[] = [];
+      for (let i = 1; i < 32; i++) regs.push(h.getReg(i) >>> 0);
+      return { pc: h.getPc() >>> 0, regsHash: hashWords(words), regs };
+    });
+    const devicesHash = hashWords(this.collect(fields.filter((f) => !/^hart\d+$/.test(f.owner)), false));
+    const { hash, changed } = this.ramDigest();
+    return { harts, devicesHash, ramHash: hash, ramPages: changed };
+  }
+
+  /** The words of `fields`, host-derived ones (and a hart's signal word) read as zero. */
+  private collect(fields: readonly StateField[], hart: boolean): Uint32Array {
+    const total = fields.reduce((n, f) => n + f.words, 0);
+    const out = new Uint32Array(total);
+    let at = 0;
+    for (const f of fields) {
+      if (!f.host) out.set(this.arena.u32.subarray(f.word, f.word + f.words), at);
+      if (hart && f.name === 'misc') out[at + HART_MISC_SIGNAL] = 0;
+      at += f.words;
+    }
+    return out;
+  }
+
+  /** Hash of all RAM (from per-page hashes) and how many pages were rehashed. */
+  private ramDigest(): { hash: string; changed: number } {
+    const gen = this.ram.pageGeneration;
+    const words = new Uint32Array(this.ram.buffer, 0, this.ram.size >>> 2);
+    const perPage = PAGE_SIZE >>> 2;
+    let changed = 0;
+    for (let p = 0; p < this.pageGen.length; p++) {
+      const g = gen[p]!;
+      if (this.pageKnown[p] === 1 && this.pageGen[p] === g) continue;
+      const h = hashWords(words.subarray(p * perPage, (p + 1) * perPage));
+      this.pageHash[2 * p] = parseInt(h.slice(0, 8), 16);
+      this.pageHash[2 * p + 1] = parseInt(h.slice(8), 16);
+      this.pageGen[p] = g;
+      this.pageKnown[p] = 1;
+      changed++;
+    }
+    return { hash: hashWords(this.pageHash), changed };
+  }
+}
+
+/** One difference between a recorded digest and the replaying machine's. */
+export interface DigestDifference {
+  readonly part: string;
+  readonly detail: string;
+}
+
+const REG_NAMES = ['zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 's0', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7',
+  's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6'];
+
+const hex = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
+
+/** What differs between the recorded digest and the current one (empty: equal). */
+export function compareDigests(recorded: StateDigest, now: StateDigest): DigestDifference[] {
+  const out: DigestDifference[] = [];
+  if (recorded.harts.length !== now.harts.length) {
+    out.push({ part: 'harts', detail: `recorded ${recorded.harts.length} harts, replay has ${now.harts.length}` });
+    return out;
+  }
+  recorded.harts.forEach((r, i) => {
+    const n = now.harts[i]!;
+    if (r.pc !== n.pc) out.push({ part: `hart ${i} pc`, detail: `recorded ${hex(r.pc)}, replay ${hex(n.pc)}` });
+    const regs: string[] = [];
+    if (r.regs !== undefined && n.regs !== undefined) {
+      r.regs.forEach((v, j) => {
+        if (v !== n.regs![j]) regs.push(`${REG_NAMES[j + 1]} recorded ${hex(v)} replay ${hex(n.regs![j]!)}`);
+      });
+    }
+    if (regs.length > 0) out.push({ part: `hart ${i} registers`, detail: regs.join(', ') });
+    else if (r.regsHash !== n.regsHash) out.push({ part: `hart ${i} state`, detail: 'CSRs, privilege or counters differ (registers and pc are equal)' });
+  });
+  if (recorded.devicesHash !== now.devicesHash) out.push({ part: 'devices', detail: `state hash recorded ${recorded.devicesHash}, replay ${now.devicesHash}` });
+  if (recorded.ramHash !== now.ramHash) out.push({ part: 'RAM', detail: `hash recorded ${recorded.ramHash}, replay ${now.ramHash}` });
+  return out;
+}

@@ -1,0 +1,138 @@
+/**
+ * The replaying side of the engine: the vCPU runs exactly to the next event's instruction
+ * count and parks; the main thread, under the replay mutex and the BQL, applies every event due
+ * at that count with `applyDue`, checking each against the machine. The first mismatch stops
+ * the replay with a report naming the instruction count, the event expected and what was found
+ * instead, and the last digest that matched: a divergence is a report, never a hang.
+ */
+import type { Machine } from '../../board/machine-api.js';
+import type { BlockCompleteEvent, EndEvent, EntropyEvent, NetReceiveEvent, ReplayEvent } from '../log/events.js';
+import { compareDigests, type StateDigester } from './digest.js';
+
+/** Where events come from (a LogCursor). */
+export interface EventSource {
+  peek(): ReplayEvent | undefined;
+  next(): ReplayEvent | undefined;
+}
+
+/** The replay backends of the virtio devices: each returns false when it has no such request. */
+export interface ReplayDevices {
+  blockComplete(event: BlockCompleteEvent): boolean;
+  entropy(event: EntropyEvent): boolean;
+  netReceive(event: NetReceiveEvent): boolean;
+}
+
+/** The replay stopped matching the log. */
+export class ReplayDivergence extends Error {
+  override name = 'ReplayDivergence';
+  constructor(
+    /** The machine's instruction count when the mismatch was found. */
+    readonly icount: number,
+    /** What the log says should happen. */
+    readonly expected: string,
+    /** What happened instead. */
+    readonly found: string,
+    /** The instruction count of the last digest that matched, or undefined. */
+    readonly lastGoodDigest: number | undefined,
+  ) {
+    super(`replay diverged at instruction ${icount}: expected ${expected}; found ${found}; `
+      + (lastGoodDigest === undefined ? 'no digest matched before' : `last matching digest at instruction ${lastGoodDigest}`));
+  }
+}
+
+/** A short description of an event for reports. */
+export function describeEvent(e: ReplayEvent): string {
+  switch (e.kind) {
+    case 'console-input': return `console input of ${e.bytes.length} byte(s) at instruction ${e.icount}`;
+    case 'virtio-doorbell': return `queue work of virtio${e.slot} at instruction ${e.icount}`;
+    case 'block-complete': return `completion of block request ${e.request} on virtio${e.slot} at instruction ${e.icount}`;
+    case 'entropy': return `entropy for request ${e.request} on virtio${e.slot} at instruction ${e.icount}`;
+    case 'net-receive': return `a ${e.frame.length}-byte frame for virtio${e.slot} at instruction ${e.icount}`;
+    case 'digest': return `state digest at instruction ${e.icount}`;
+    case 'end': return `end of recording (${e.reason}, exit ${e.exitCode}) at instruction ${e.icount}`;
+    default: return `${e.kind} event at instruction ${e.icount}`;
+  }
+}
+
+/** Replays one log onto one machine. */
+export class Replayer {
+  private lastGoodDigest: number | undefined;
+  /** Events applied so far. */
+  applied = 0;
+
+  constructor(
+    private readonly machine: Machine,
+    private readonly source: EventSource,
+    private readonly digester: StateDigester,
+    private readonly devices: ReplayDevices,
+  ) {}
+
+  /** The instruction count of the next event, or undefined at the end of the log. */
+  nextIcount(): number | undefined {
+    return this.source.peek()?.icount;
+  }
+
+  /** The instruction count of the last digest that matched. */
+  get lastMatchingDigest(): number | undefined {
+    return this.lastGoodDigest;
+  }
+
+  /**
+   * Applies every event due at the machine's instruction count (call under the locks, with the
+   * vCPU parked at that count). Returns the end event when the log's end is reached. Throws
+   * ReplayDivergence on the first mismatch.
+   */
+  applyDue(): EndEvent | undefined {
+    const now = this.machine.totalSteps;
+    for (let e = this.source.peek(); e !== undefined && e.icount <= now; e = this.source.peek()) {
+      if (e.icount < now) this.diverge(describeEvent(e), `the machine already at instruction ${now}`);
+      this.source.next();
+      const end = this.apply(e);
+      this.applied++;
+      if (end !== undefined) return end;
+    }
+    return undefined;
+  }
+
+  private apply(e: ReplayEvent): EndEvent | undefined {
+    switch (e.kind) {
+      case 'console-input': {
+        const n = this.machine.receiveConsoleInput(e.bytes);
+        if (n !== e.bytes.length) this.diverge(describeEvent(e), `the machine took ${n} of them (its input ring was fuller than when recorded)`);
+        return undefined;
+      }
+      case 'virtio-doorbell':
+        if (!this.machine.virtioDoorbells().includes(e.slot)) this.diverge(describeEvent(e), `no doorbell pending on virtio${e.slot}`);
+        this.machine.processVirtioQueue(e.slot);
+        return undefined;
+      case 'block-complete':
+        if (!this.devices.blockComplete(e)) this.diverge(describeEvent(e), 'no such request in flight');
+        return undefined;
+      case 'entropy':
+        if (!this.devices.entropy(e)) this.diverge(describeEvent(e), 'no such request in flight');
+        return undefined;
+      case 'net-receive':
+        if (!this.devices.netReceive(e)) this.diverge(describeEvent(e), 'the device had no receive buffer for it');
+        return undefined;
+      case 'digest': {
+        const diffs = compareDigests(e, this.digester.digest());
+        if (diffs.length > 0) this.diverge(describeEvent(e), `a different state: ${diffs.map((d) => `${d.part}: ${d.detail}`).join('; ')}`);
+        this.lastGoodDigest = e.icount;
+        return undefined;
+      }
+      case 'clock-warp':
+        this.machine.clocks.warp(e.ns);
+        return undefined;
+      case 'interrupt':
+        return undefined; // a checkpoint only
+      case 'end':
+        return e;
+      default:
+        return this.diverge(describeEvent(e), 'an event kind this replayer does not apply yet');
+    }
+  }
+
+  private diverge(expected: string, found: string): never {
+    throw new ReplayDivergence(this.machine.totalSteps, expected, found, this.lastGoodDigest);
+  }
+}

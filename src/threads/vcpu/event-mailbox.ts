@@ -1,0 +1,51 @@
+/**
+ * Events the vCPU thread records (an idle clock warp under icount sleep=on): it appends them
+ * while holding the replay mutex, and the main thread drains them into the log while holding it
+ * too, before any event of its own, so the log keeps the order in which the two threads held
+ * the mutex. Layout: int32 [0] = entries in use; then entries of three float64 (icount, kind,
+ * value) from byte 8.
+ */
+
+/** Kinds of vCPU-thread events. */
+export const VCPU_EVENT_CLOCK_WARP = 1;
+
+const HEADER_BYTES = 8;
+const ENTRY_F64 = 3;
+
+/** A shared mailbox of vCPU-thread events. */
+export class VcpuEventMailbox {
+  readonly buffer: SharedArrayBuffer;
+  private readonly count: Int32Array;
+  private readonly entries: Float64Array;
+  readonly capacity: number;
+
+  /** A new, empty mailbox for `capacity` events. */
+  static create(capacity = 4096): VcpuEventMailbox {
+    return new VcpuEventMailbox(new SharedArrayBuffer(HEADER_BYTES + capacity * ENTRY_F64 * 8));
+  }
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.buffer = buffer;
+    this.count = new Int32Array(buffer, 0, 1);
+    this.capacity = Math.floor((buffer.byteLength - HEADER_BYTES) / (ENTRY_F64 * 8));
+    this.entries = new Float64Array(buffer, HEADER_BYTES, this.capacity * ENTRY_F64);
+  }
+
+  /** vCPU thread, replay mutex held: appends an event; false when full. */
+  append(icount: number, kind: number, value: number): boolean {
+    const n = Atomics.load(this.count, 0);
+    if (n >= this.capacity) return false;
+    this.entries[n * ENTRY_F64] = icount;
+    this.entries[n * ENTRY_F64 + 1] = kind;
+    this.entries[n * ENTRY_F64 + 2] = value;
+    Atomics.store(this.count, 0, n + 1);
+    return true;
+  }
+
+  /** Main thread, replay mutex held: hands every event to `take`, in order, and empties the box. */
+  drain(take: (icount: number, kind: number, value: number) => void): void {
+    const n = Atomics.load(this.count, 0);
+    for (let i = 0; i < n; i++) take(this.entries[i * ENTRY_F64]!, this.entries[i * ENTRY_F64 + 1]!, this.entries[i * ENTRY_F64 + 2]!);
+    Atomics.store(this.count, 0, 0);
+  }
+}
