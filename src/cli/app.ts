@@ -4,6 +4,7 @@
  * code; the entry (main.ts) exits the process with it.
  */
 import { gunzipSync } from 'node:zlib';
+import { relative } from 'node:path';
 import { closeSync, openSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import type { BootImage, Machine, MachineConfig, MachineHost, MachineRtc } from '../board/machine-api.js';
 import type { HostConsole, StdioMonitorFactory } from '../host/node/console.js';
@@ -345,7 +346,7 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
       writeFinalState(machine);
       if (rr?.kind === 'record') {
         rr.session.finish(outcome.cause === 'host-request' ? 'quit' : 'shutdown', outcome.exitCode);
-        io.stderr(`${PROGRAM}: recorded ${machine.totalSteps} instructions to ${rr.session.path}\n${PROGRAM}: replay with: ${PROGRAM} replay ${rr.session.path}\n`);
+        io.stderr(`${PROGRAM}: recorded ${machine.totalSteps} instructions to ${rr.session.path}\n${PROGRAM}: replay with: ${replayCommand(rr.session.path)}\n`);
       }
       if (rr?.kind === 'replay' && driving !== undefined) {
         rr.session.stop();
@@ -391,6 +392,14 @@ function fixForRecording(o: RunOptions): RunOptions {
     rtc,
     virtio: o.virtio.map((p) => (p.kind === 'blk' ? { ...p, drive: { ...p.drive, snapshot: true } } : p)),
   };
+}
+
+/** The command that replays `log`, runnable from the current directory. */
+function replayCommand(log: string): string {
+  const script = process.argv[1];
+  const quote = (t: string): string => (/^[\w./@+-]+$/.test(t) ? t : `'${t.replace(/'/g, "'\\''")}'`);
+  if (script === undefined || !/main\.js$/.test(script)) return `${PROGRAM} replay ${quote(log)}`;
+  return `node ${quote(relative(process.cwd(), script) || script)} replay ${quote(log)}`;
 }
 
 /** Exit status of a replay that diverged from its log. */
