@@ -7,7 +7,7 @@
  * `poweroff`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
@@ -44,6 +44,43 @@ function timeToPrompt(cmd: string, args: readonly string[], timeoutMs: number): 
       clearTimeout(timer);
       if (at !== undefined) resolve(at);
       else reject(new Error(`${cmd} exited before the prompt; output ends ${JSON.stringify(out.slice(-300))}`));
+    });
+  });
+}
+
+/**
+ * Boots, runs `diskbench MB` in the guest on a fresh zeroed image, powers off; returns the
+ * guest's write and read throughput in MB/s (guest CLOCK_MONOTONIC, which follows host time
+ * without -icount).
+ */
+function diskThroughput(cmd: string, args: (disk: string) => string[], tmp: string, mb: number, timeoutMs: number): Promise<{ write: number; read: number }> {
+  const disk = join(tmp, `disk-${Math.random().toString(36).slice(2)}.img`);
+  writeFileSync(disk, new Uint8Array(0));
+  truncateSync(disk, (mb + 1) * 1024 * 1024);
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, args(disk), { stdio: ['pipe', 'pipe', 'pipe'] });
+    let out = '';
+    let step = 0;
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString('latin1');
+      if (step === 0 && out.includes(PROMPT)) {
+        step = 1;
+        child.stdin.write(`diskbench ${mb}\n`);
+      } else if (step === 1 && /diskbench: write .*\n[^]*# $/.test(out)) {
+        step = 2;
+        child.stdin.write('poweroff\n');
+      }
+    });
+    child.on('close', () => {
+      clearTimeout(timer);
+      const m = /diskbench: write (\d+) KiB in (\d+) ms, read (\d+) KiB in (\d+) ms/.exec(out);
+      if (m === null) {
+        reject(new Error(`${cmd}: no diskbench result; output ends ${JSON.stringify(out.slice(-300))}`));
+        return;
+      }
+      const mib = Number(m[1]) / 1024;
+      resolve({ write: mib / Math.max(1, Number(m[2])) * 1000, read: mib / Math.max(1, Number(m[4])) * 1000 });
     });
   });
 }
@@ -89,6 +126,28 @@ export async function linuxBootFigures(runs: number, timeoutMs: number): Promise
     const inproc = await instructionsToPrompt(timeoutMs);
     console.log(`  in-process: ${inproc.steps} instructions to the prompt in ${fmt(inproc.ms, 0)} ms (${fmt(inproc.steps / inproc.ms / 1e3, 1)} MIPS)`);
     rows.push({ figure: '5. instructions to the shell prompt', value: `${(inproc.steps / 1e6).toFixed(1)} M`, ratio: `${fmt(inproc.steps / inproc.ms / 1e3, 1)} MIPS` });
+    const dtmp = mkdtempSync(join(tmpdir(), 'replayvm-bench-'));
+    try {
+      const mb = 16;
+      const disk = await diskThroughput(process.execPath, (d) => [CLI_PATH, '-M', 'virt', '-nographic', '-bios', 'default', '-kernel', IMAGE_GZ,
+        '-drive', `file=${d},format=raw,if=virtio`], dtmp, mb, timeoutMs);
+      console.log(`  replayvm diskbench ${mb} MiB: write ${fmt(disk.write, 1)} MB/s, read ${fmt(disk.read, 1)} MB/s`);
+      let qdisk: { write: number; read: number } | undefined;
+      if (qemuAvailable()) {
+        const image = join(dtmp, 'Image');
+        writeFileSync(image, gunzipSync(readFileSync(IMAGE_GZ)));
+        qdisk = await diskThroughput(QEMU, (d) => ['-M', 'virt', '-nographic', '-bios', FIRMWARE, '-kernel', image,
+          '-drive', `file=${d},format=raw,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0'], dtmp, mb, timeoutMs);
+        console.log(`  QEMU diskbench ${mb} MiB: write ${fmt(qdisk.write, 1)} MB/s, read ${fmt(qdisk.read, 1)} MB/s`);
+      }
+      rows.push({
+        figure: `5. disk sequential write / read (guest, ${mb} MiB)`,
+        value: `${fmt(disk.write, 1)} / ${fmt(disk.read, 1)} MB/s`,
+        ratio: qdisk === undefined ? '' : `QEMU ${fmt(qdisk.write, 1)} / ${fmt(qdisk.read, 1)} MB/s`,
+      });
+    } finally {
+      rmSync(dtmp, { recursive: true, force: true });
+    }
     if (!qemuAvailable()) {
       console.log('  qemu-system-riscv32 not installed: QEMU columns skipped');
       rows.push({ figure: '5. boot to prompt: replayvm', value: `${fmt(ours, 0)} ms`, ratio: '' });
