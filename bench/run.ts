@@ -10,6 +10,7 @@ import { fmt, nowMs, printFigures, type FigureRow } from './common.js';
 import { computeFigure } from './compute.js';
 import { latencyFigures } from './latency.js';
 import { linuxBootFigures } from './linux-boot.js';
+import { recordReplayFigures } from './record-replay.js';
 import { lockCostFigures } from './lock-cost.js';
 import { threadedFigures } from './threaded.js';
 
@@ -49,6 +50,12 @@ async function main(): Promise<void> {
   if (!boot.ok) failed = true;
   console.log('');
   printFigures(boot.rows);
+
+  console.log('\nissue 6 (record/replay):');
+  const rr = await recordReplayFigures(180_000);
+  if (!rr.ok) failed = true;
+  console.log('');
+  printFigures(rr.rows);
   console.log(`\nbench: ${fmt((nowMs() - start) / 1e3, 1)} s`);
   clearTimeout(guard);
   if (failed) {
