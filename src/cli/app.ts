@@ -310,7 +310,10 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
       loop.stop(0);
     };
     // The monitors: -S pauses the runner before it starts ('prelaunch' until cont).
-    const vm = new MachineVmControl(loop instanceof ThreadedRunLoop ? loop.machineForMonitor() : machine, loop, { startPaused: o.startPaused });
+    const vm = new MachineVmControl(loop instanceof ThreadedRunLoop ? loop.machineForMonitor() : machine, loop, {
+      startPaused: o.startPaused,
+      ...(rr !== undefined ? { resetRefused: `system_reset is not supported while ${rr.kind === 'record' ? 'recording' : 'replaying'} yet` } : {}),
+    });
     if (o.startPaused) await loop.pause();
     const monitorServers = await startMonitors(o, vm);
     const listeners = SIGNALS.map(([name, num]) => {

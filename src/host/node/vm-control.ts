@@ -100,6 +100,8 @@ export function shutdownReason(cause: ShutdownCause): { guest: boolean; reason: 
 export interface MachineVmControlOptions {
   /** `-S`: the runner starts paused and the state is `prelaunch` until the first `cont`. */
   readonly startPaused?: boolean;
+  /** Set while recording or replaying: `system_reset` is refused with this reason. */
+  readonly resetRefused?: string;
 }
 
 /** `VmControl` over a machine driven by a `RunLoop` or the threaded runner. */
@@ -109,7 +111,7 @@ export class MachineVmControl implements VmControl {
   private launched: boolean;
   private ended = false;
 
-  constructor(private readonly machine: Machine, private readonly runner: VmPauseControl, options: MachineVmControlOptions = {}) {
+  constructor(private readonly machine: Machine, private readonly runner: VmPauseControl, private readonly options: MachineVmControlOptions = {}) {
     this.launched = options.startPaused !== true;
     this.version = { ...packageVersion(), package: 'replayvm' };
   }
@@ -135,6 +137,7 @@ export class MachineVmControl implements VmControl {
   }
 
   async systemReset(): Promise<void> {
+    if (this.options.resetRefused !== undefined) throw new Error(this.options.resetRefused);
     // The vCPUs are parked around the reset (no STOP/RESUME: QEMU's reset does not emit them),
     // so the threaded runner's vCPU thread never sees a half-reset machine.
     const wasPaused = this.runner.paused;
