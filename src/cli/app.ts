@@ -34,6 +34,7 @@ import { MonitorServerError, startHmpServer, startQmpServer } from '../monitor/s
 import type { VmControl } from '../monitor/vm-control.js';
 import type { RunOptions } from './options.js';
 import { CliError, parseCommandLine, PROGRAM, VERSION } from './options.js';
+import { errnoText } from '../host/node/errno-text.js';
 
 /** Where the program writes; replaceable for tests. */
 export interface ProgramIo {
@@ -55,15 +56,6 @@ const PROCESS_IO: ProgramIo = {
   stderr: (text) => writeStd(2, text),
 };
 
-function errnoText(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  switch (err.code) {
-    case 'ENOENT': return 'No such file or directory';
-    case 'EACCES': return 'Permission denied';
-    case 'EISDIR': return 'Is a directory';
-    default: return err instanceof Error ? err.message : String(e);
-  }
-}
 
 /** Reads a file named by `option`, or throws a CliError naming both. */
 export function readImage(option: string, path: string): BootImage {

@@ -116,17 +116,7 @@ export class VirtioBlk implements VirtioDeviceModel {
   resetDevice(): void {}
 
   queueNotified(): void {
-    const t = this.transport;
-    const vq = t.queue(0);
-    while (!t.broken) {
-      const r = vq.pop(t.eventIdx);
-      if (r.kind === 'empty') return;
-      if (r.kind === 'error') {
-        t.markBroken(r.message);
-        return;
-      }
-      this.handle(r.element);
-    }
+    this.transport.drainQueue(0, (element) => this.handle(element));
   }
 
   private rangeOk(sector: number, bytes: number): boolean {

@@ -82,7 +82,7 @@ import {
 } from './constants.js';
 import type { VirtioDeviceInfo, VirtioDeviceModel, VirtioNotifier, VirtioTransportApi } from './device-api.js';
 import { GuestMemory } from './guest-memory.js';
-import { Q_DESC, Q_DEVICE, Q_DRIVER, Q_NUM, Q_READY, QUEUE_WORDS, Virtqueue } from './virtqueue.js';
+import { Q_DESC, Q_DEVICE, Q_DRIVER, Q_NUM, Q_READY, QUEUE_WORDS, Virtqueue, type VirtqElement } from './virtqueue.js';
 
 // Word indices within `regs`.
 const R_STATUS = 0;
@@ -246,6 +246,23 @@ export class VirtioMmioTransport implements MmioDevice, VirtioTransportApi {
 
   log(message: string): void {
     this.logFn(`${this.info.typeName} (${this.name}): ${message}`);
+  }
+
+  /**
+   * Pops every available chain of queue `index` and hands it to `handle`, until the queue is
+   * empty or the device is broken (a malformed chain breaks it).
+   */
+  drainQueue(index: number, handle: (element: VirtqElement) => void): void {
+    const vq = this.queue(index);
+    while (!this.broken) {
+      const r = vq.pop(this.eventIdx);
+      if (r.kind === 'empty') return;
+      if (r.kind === 'error') {
+        this.markBroken(r.message);
+        return;
+      }
+      handle(r.element);
+    }
   }
 
   markBroken(message: string): void {

@@ -8,7 +8,7 @@ import {
   BlockBackendError, NO_DATA, SECTOR_SIZE, cacheIsWriteback, requestProblem,
   type BlockOpenSpec, type CacheMode, type ClosableBlockBackend,
 } from './block-backend.js';
-import { errnoText } from './errno-text.js';
+import { errnoText } from '../errno-text.js';
 
 /** The first bytes of a qcow2 image ("QFI\xfb"). */
 const QCOW2_MAGIC = [0x51, 0x46, 0x49, 0xfb];

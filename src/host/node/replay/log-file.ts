@@ -18,23 +18,13 @@ import { LogReader } from '../../../replay/log/log-reader.js';
 import type { LogSink, LogWriterOptions } from '../../../replay/log/log-writer.js';
 import { LogWriter } from '../../../replay/log/log-writer.js';
 import type { ByteSource } from '../../../replay/log/source.js';
+import { errnoText } from '../errno-text.js';
 
 /** A host-side problem with the log file itself (cannot open, exists...); one line. */
 export class LogFileError extends Error {
   override name = 'LogFileError';
 }
 
-function errnoText(e: unknown): string {
-  const err = e as NodeJS.ErrnoException;
-  switch (err.code) {
-    case 'ENOENT': return 'No such file or directory';
-    case 'EACCES': return 'Permission denied';
-    case 'EISDIR': return 'Is a directory';
-    case 'EEXIST': return 'File exists';
-    case 'ENOSPC': return 'No space left on device';
-    default: return err instanceof Error ? err.message : String(e);
-  }
-}
 
 /** deflate-raw at `level` (zlib's 1..9; default 6). */
 export function nodeCompress(level = 6): Compress {

@@ -12,7 +12,7 @@
 import { randomBytes } from 'node:crypto';
 import { open, type FileHandle } from 'node:fs/promises';
 import type { EntropyBackend } from '../../../devices/virtio/device-api.js';
-import { errnoText } from '../block/errno-text.js';
+import { errnoText } from '../errno-text.js';
 
 export type { EntropyBackend };
 
