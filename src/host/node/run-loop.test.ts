@@ -55,6 +55,8 @@ test('waiting for input only: wake() resumes, stop() ends with host-request', as
   };
   const loop = new RunLoop(m, realTime);
   const done = loop.run();
+  // The first slice runs soon (give a loaded machine time), then nothing until wake().
+  for (let i = 0; i < 200 && calls === 0; i++) await new Promise((r) => setTimeout(r, 10));
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(calls, 1, 'no busy loop while idle');
   loop.wake();
