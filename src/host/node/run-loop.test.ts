@@ -55,12 +55,16 @@ test('waiting for input only: wake() resumes, stop() ends with host-request', as
   };
   const loop = new RunLoop(m, realTime);
   const done = loop.run();
-  // The first slice runs soon (give a loaded machine time), then nothing until wake().
-  for (let i = 0; i < 200 && calls === 0; i++) await new Promise((r) => setTimeout(r, 10));
-  await new Promise((r) => setTimeout(r, 30));
-  assert.equal(calls, 1, 'no busy loop while idle');
-  loop.wake();
-  assert.deepEqual(await done, { cause: 'guest-shutdown', exitCode: 5 });
+  try {
+    // The first slice runs soon (give a loaded machine time), then nothing until wake().
+    for (let i = 0; i < 200 && calls === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 30));
+    assert.equal(calls, 1, 'no busy loop while idle');
+    loop.wake();
+    assert.deepEqual(await done, { cause: 'guest-shutdown', exitCode: 5 });
+  } finally {
+    loop.stop(0); // a failed check must not leave the loop keeping the test process alive
+  }
 
   const loop2 = new RunLoop(fakeMachine([{ kind: 'idle', wakeAtHostNs: Infinity }]), realTime);
   const done2 = loop2.run();
