@@ -1,5 +1,7 @@
 #!/usr/bin/env node
-// Runs node's test runner on exactly the compiled `*.test.js` files under dist/.
+// Runs node's test runner on exactly the compiled `*.test.js` files under dist/ (each test at most
+// 10 minutes, and a file whose tests are done exits even if a handle is left open: a broken test
+// must fail CI, never hang it).
 // (Given a directory, Node 20 also runs every .js file under any `test/` folder and every
 // `test-*.js` file, which would execute helper modules and worker scripts as tests.)
 import { readdirSync } from 'node:fs';
@@ -22,5 +24,5 @@ if (files.length === 0) {
   process.exit(1);
 }
 files.sort();
-const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', ...files], { stdio: 'inherit' });
+const r = spawnSync(process.execPath, ['--test', '--test-concurrency=2', '--test-timeout=600000', '--test-force-exit', ...files], { stdio: 'inherit' });
 process.exit(r.status ?? 1);
