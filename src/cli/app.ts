@@ -217,6 +217,7 @@ const SIGNALS: ReadonlyArray<readonly [NodeJS.Signals, number]> = [['SIGINT', 2]
 async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
   checkRrOptions(o);
   if (o.rr?.mode === 'record') o = fixForRecording(o);
+  if (o.rr?.mode === 'replay') o = withRecordedRtc(o);
   let config = buildMachineConfig(o);
   // QEMU dumps the tree even when there is nothing to boot. The tree does not depend on the
   // firmware, so a dump without -kernel is made as with -bios none, which needs no kernel.
@@ -395,6 +396,29 @@ function replayCommand(log: string): string {
   const quote = (t: string): string => (/^[\w./@+-]+$/.test(t) ? t : `'${t.replace(/'/g, "'\\''")}'`);
   if (script === undefined || !/main\.js$/.test(script)) return `${PROGRAM} replay ${quote(log)}`;
   return `node ${quote(relative(process.cwd(), script) || script)} replay ${quote(log)}`;
+}
+
+/**
+ * A replay started with QEMU's syntax (`rr=replay` and the machine options again) takes the RTC
+ * start date the recording fixed from the log's header, unless the options name a date.
+ */
+function withRecordedRtc(o: RunOptions): RunOptions {
+  if (o.rr === undefined || (o.rtc !== undefined && o.rtc.base.kind === 'date')) return o;
+  let recorded: readonly string[];
+  try {
+    const s = ReplaySession.open(o.rr.file);
+    try {
+      recorded = s.recordedMachine.argv;
+    } finally {
+      s.close();
+    }
+  } catch {
+    return o; // openRrSession reports the problem with the log
+  }
+  const i = recorded.indexOf('-rtc');
+  if (i < 0 || i + 1 >= recorded.length) return o;
+  const cmd = parseCommandLine(['-rtc', recorded[i + 1]!]);
+  return cmd.kind === 'run' && cmd.options.rtc !== undefined ? { ...o, rtc: cmd.options.rtc } : o;
 }
 
 /** Exit status of a replay that diverged from its log. */

@@ -108,9 +108,7 @@ const M_PC = 0;
 const M_PRIV = 1;
 const M_MIP = 2;
 /** Signal word: bit 0 = re-check interrupts, bit 1 = exit request. */
-const M_SIGNAL = 3;
-/** Index in the `misc` field of the signal word (host requests: not guest state, left out of digests). */
-export const HART_MISC_SIGNAL = M_SIGNAL;
+// misc word 3 is unused (it held the signal word, now a host-derived field of its own).
 const M_WFI = 4;
 const M_RES_VALID = 5;
 const M_RES_ADDR = 6;
@@ -161,6 +159,8 @@ export class Hart implements HartApi {
   private readonly x: Int32Array;
   private readonly csr: Int32Array;
   private readonly misc: Int32Array;
+  /** The signal word: checked before every step (SIG_IRQ, SIG_EXIT). */
+  private readonly sig: Int32Array;
   /** mcycle (2 words) then minstret (2 words), committed at the end of each run. */
   private readonly counters: Uint32Array;
   private readonly pmp: Pmp;
@@ -204,6 +204,10 @@ export class Hart implements HartApi {
     this.csr = arena.i32.subarray(cw, cw + CSR_WORDS);
     const mw = arena.allocate(owner, 'misc', MISC_WORDS);
     this.misc = arena.i32.subarray(mw, mw + MISC_WORDS);
+    // The signal word (interrupt re-check and exit requests, often from another thread) is a
+    // hint, not guest state: host-derived, so state hashes and digests leave it out.
+    const sw = arena.allocate(owner, 'signal', 1, { host: true });
+    this.sig = arena.i32.subarray(sw, sw + 1);
     const kw = arena.allocate(owner, 'counters', 4);
     this.counters = arena.u32.subarray(kw, kw + 4);
     this.pmp = new Pmp(arena, owner);
@@ -229,6 +233,7 @@ export class Hart implements HartApi {
     this.x.fill(0);
     this.csr.fill(0);
     this.misc.fill(0);
+    Atomics.store(this.sig, 0, 0);
     this.counters.fill(0);
     this.misc[M_PC] = pc | 0;
     this.misc[M_PRIV] = PRIV_M;
@@ -263,7 +268,7 @@ export class Hart implements HartApi {
       this.misc[M_PRIV] = mode;
       this.flushCaches();
     }
-    Atomics.or(this.misc, M_SIGNAL, SIG_IRQ);
+    Atomics.or(this.sig, 0, SIG_IRQ);
   }
 
   csrRead(csr: number): number {
@@ -277,11 +282,11 @@ export class Hart implements HartApi {
   setInterruptPending(mask: number, level: boolean): void {
     if (level) Atomics.or(this.misc, M_MIP, mask);
     else Atomics.and(this.misc, M_MIP, ~mask);
-    Atomics.or(this.misc, M_SIGNAL, SIG_IRQ);
+    Atomics.or(this.sig, 0, SIG_IRQ);
   }
 
   requestExit(): void {
-    Atomics.or(this.misc, M_SIGNAL, SIG_EXIT);
+    Atomics.or(this.sig, 0, SIG_EXIT);
   }
 
   /**
@@ -305,14 +310,14 @@ export class Hart implements HartApi {
     this.rTag.fill(-1);
     this.wTag.fill(-1);
     this.fetchEpoch++;
-    Atomics.or(this.misc, M_SIGNAL, SIG_IRQ);
+    Atomics.or(this.sig, 0, SIG_IRQ);
   }
 
   // ---------------------------------------------------------------- interpreter
 
   run(maxSteps: number): number {
     const misc = this.misc;
-    Atomics.and(misc, M_SIGNAL, ~SIG_EXIT);
+    Atomics.and(this.sig, 0, ~SIG_EXIT);
     if (misc[M_WFI] !== 0) {
       if ((Atomics.load(misc, M_MIP) & this.csr[C_MIE]!) === 0) return 0;
       misc[M_WFI] = 0;
@@ -320,7 +325,7 @@ export class Hart implements HartApi {
     this.curSteps = 0;
     this.curTraps = 0;
     this.running = true;
-    misc[M_SIGNAL] |= SIG_IRQ;
+    this.sig[0] |= SIG_IRQ;
     const steps = this.loop(maxSteps);
     this.running = false;
     this.commitCounters(steps, steps - this.curTraps);
@@ -336,6 +341,7 @@ export class Hart implements HartApi {
    */
   private loop(maxSteps: number): number {
     const misc = this.misc;
+    const sig = this.sig;
     const x = this.x;
     const ram = this.ram;
     const u8 = ram.u8;
@@ -360,11 +366,11 @@ export class Hart implements HartApi {
     let tv = 0;
 
     outer: for (;;) {
-      if (steps >= maxSteps || misc[M_SIGNAL] !== 0) {
+      if (steps >= maxSteps || sig[0] !== 0) {
         misc[M_PC] = pc;
         if (steps >= maxSteps) break;
-        const sig = Atomics.exchange(misc, M_SIGNAL, 0);
-        if (sig & SIG_EXIT) break;
+        const signals = Atomics.exchange(sig, 0, 0);
+        if (signals & SIG_EXIT) break;
         if (epoch !== this.fetchEpoch) {
           epoch = this.fetchEpoch;
           fetchBase = -1;
@@ -871,7 +877,7 @@ export class Hart implements HartApi {
           if (this.fc >= 0) { this.fc = -1; return this.illegalCsr(pc, imm); }
         }
         x[rd] = old;
-        Atomics.or(misc, M_SIGNAL, SIG_IRQ);
+        Atomics.or(this.sig, 0, SIG_IRQ);
         return SLOW_OK;
       }
       case Op.ECALL:
@@ -899,7 +905,7 @@ export class Hart implements HartApi {
         misc[M_PRIV] = mpp;
         misc[M_PC] = this.csr[C_MEPC]!;
         this.flushCaches();
-        Atomics.or(misc, M_SIGNAL, SIG_IRQ);
+        Atomics.or(this.sig, 0, SIG_IRQ);
         return SLOW_OK;
       }
       case Op.SRET: {
@@ -912,7 +918,7 @@ export class Hart implements HartApi {
         misc[M_PRIV] = spp;
         misc[M_PC] = this.csr[C_SEPC]!;
         this.flushCaches();
-        Atomics.or(misc, M_SIGNAL, SIG_IRQ);
+        Atomics.or(this.sig, 0, SIG_IRQ);
         return SLOW_OK;
       }
       case Op.WFI:
@@ -927,7 +933,7 @@ export class Hart implements HartApi {
       case Op.FENCE_I:
         this.pages.fill(undefined);
         this.fetchEpoch++;
-        Atomics.or(misc, M_SIGNAL, SIG_IRQ);
+        Atomics.or(this.sig, 0, SIG_IRQ);
         return SLOW_OK;
       case Op.LR: {
         const va = x[rs1]!;
@@ -1221,7 +1227,7 @@ export class Hart implements HartApi {
       misc[M_PC] = epc;
       if (this.firmware.handleTrap(this, cause, tval)) {
         this.fetchEpoch++;
-        Atomics.or(misc, M_SIGNAL, SIG_IRQ);
+        Atomics.or(this.sig, 0, SIG_IRQ);
         return misc[M_PC]! | 0;
       }
     }
@@ -1249,7 +1255,7 @@ export class Hart implements HartApi {
       misc[M_PRIV] = to;
       this.flushCaches();
     }
-    Atomics.or(misc, M_SIGNAL, SIG_IRQ);
+    Atomics.or(this.sig, 0, SIG_IRQ);
     const base = tvec & ~3;
     return (interrupt && (tvec & 3) === 1 ? base + 4 * code : base) | 0;
   }

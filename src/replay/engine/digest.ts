@@ -3,10 +3,9 @@
  * registers; a hash of every device's state; a hash of RAM. RAM is hashed page by page and a
  * page's hash is reused while its write generation is unchanged, so a digest costs time in
  * proportion to the pages written since the last one. Host-derived arena fields (see
- * StateField.host) and a hart's signal word (requests from the host) are left out.
+ * StateField.host, e.g. a hart's signal word) are left out.
  */
 import type { HartApi } from '../../cpu/hart-api.js';
-import { HART_MISC_SIGNAL } from '../../cpu/hart.js';
 import type { Ram } from '../../memory/ram.js';
 import { PAGE_SIZE } from '../../memory/ram.js';
 import type { StateArena, StateField } from '../../memory/state-arena.js';
@@ -33,24 +32,23 @@ export class StateDigester {
   digest(): StateDigest {
     const fields = this.arena.layout();
     const harts = this.harts.map((h) => {
-      const words = this.collect(fields.filter((f) => f.owner === `hart${h.hartId}`), true);
+      const words = this.collect(fields.filter((f) => f.owner === `hart${h.hartId}`));
       const regs: number[] = [];
       for (let i = 1; i < 32; i++) regs.push(h.getReg(i) >>> 0);
       return { pc: h.getPc() >>> 0, regsHash: hashWords(words), regs };
     });
-    const devicesHash = hashWords(this.collect(fields.filter((f) => !/^hart\d+$/.test(f.owner)), false));
+    const devicesHash = hashWords(this.collect(fields.filter((f) => !/^hart\d+$/.test(f.owner))));
     const { hash, changed } = this.ramDigest();
     return { harts, devicesHash, ramHash: hash, ramPages: changed };
   }
 
-  /** The words of `fields`, host-derived ones (and a hart's signal word) read as zero. */
-  private collect(fields: readonly StateField[], hart: boolean): Uint32Array {
+  /** The words of `fields`, host-derived ones read as zero. */
+  private collect(fields: readonly StateField[]): Uint32Array {
     const total = fields.reduce((n, f) => n + f.words, 0);
     const out = new Uint32Array(total);
     let at = 0;
     for (const f of fields) {
       if (!f.host) out.set(this.arena.u32.subarray(f.word, f.word + f.words), at);
-      if (hart && f.name === 'misc') out[at + HART_MISC_SIGNAL] = 0;
       at += f.words;
     }
     return out;

@@ -125,6 +125,16 @@ export class ReplaySession {
    * applied, the log runs out (a crashed recording), a divergence is found, or `stop` is called.
    */
   async drive(machine: Machine, controller: VcpuController, locked: LockedRunner, devices: ReplayDevices): Promise<ReplayOutcome> {
+    // Atomics.waitAsync does not keep Node's event loop alive: a timer does, until the end.
+    const keepAlive = setInterval(() => {}, 1000);
+    try {
+      return await this.driveInner(machine, controller, locked, devices);
+    } finally {
+      clearInterval(keepAlive);
+    }
+  }
+
+  private async driveInner(machine: Machine, controller: VcpuController, locked: LockedRunner, devices: ReplayDevices): Promise<ReplayOutcome> {
     const replayer = new Replayer(machine, this.cursor, new StateDigester(machine.arena, machine.ram, machine.harts), devices);
     // The machine stopped by itself (guest power-off): the events recorded at that instruction
     // (the final digest and the end) still apply.
@@ -139,7 +149,7 @@ export class ReplaySession {
       for (;;) {
         const target = replayer.nextIcount();
         if (target === undefined) {
-          controller.setStepLimit(undefined);
+          // The log ran out (a crashed recording): the vCPU stays parked at the last event.
           const report = this.cursor.report;
           return { kind: 'log-ended', icount: machine.totalSteps, events: replayer.applied, report: report === undefined ? 'no end event' : describeReport(report) };
         }
