@@ -4,11 +4,11 @@
  * prompt, run commands, power off. Every wait has a timeout whose error carries the tail of
  * the console output; `withLinuxVm` always kills the child.
  */
+import { freePort, sha256File } from './host-utils.js';
+export { freePort, sha256File };
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
-import * as net from 'node:net';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { CLI_PATH, REPO_ROOT } from './run-vm.js';
 
@@ -232,22 +232,7 @@ export async function withLinuxVm<T>(extraArgs: readonly string[], fn: (vm: Linu
   }
 }
 
-/** A TCP port that was free a moment ago (bound to 127.0.0.1:0 and released). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
-export function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
 
 /** Hex strings of `random N` output ("random N bytes:" then lines of hex). */
 export function parseRandom(output: string): string {

@@ -10,8 +10,9 @@
  * out; logs and outputs live in a temporary folder removed at the end (kept when
  * REPLAYVM_KEEP_RR=1, for debugging).
  */
+import { freePort, seededRandom, sha256File } from './host-utils.js';
+export { freePort, seededRandom, sha256File };
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -134,18 +135,6 @@ export interface RecordReplayResult {
 const DEFAULT_RUN_TIMEOUT_MS = 120_000;
 const DEFAULT_STEP_TIMEOUT_MS = 90_000;
 
-/** A small seeded generator (mulberry32): the delays of a failing run can be replayed by seed. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** The seed to use: REPLAYVM_RR_SEED when set, else a random one. */
 export function pickSeed(): number {
   const env = process.env['REPLAYVM_RR_SEED'];
@@ -162,23 +151,7 @@ function uniform(random: () => number, range: readonly [number, number] | undefi
   return Math.round(range[0] + random() * (range[1] - range[0]));
 }
 
-/** SHA-256 of a file, hex. */
-export function sha256File(path: string): string {
-  return createHash('sha256').update(readFileSync(path)).digest('hex');
-}
 
-/** A TCP port that was free a moment ago. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Connects to 127.0.0.1:`port` (retrying while the connection is refused), sends `line` and

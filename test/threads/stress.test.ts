@@ -10,27 +10,17 @@ import { guestFixtures } from '../helpers/guest-programs.js';
 import { CLI_PATH } from '../helpers/run-vm.js';
 import type { RunResult } from '../helpers/run-vm.js';
 import { Qmp, socketReady } from '../monitor/client.js';
+import { seededRandom } from '../helpers/host-utils.js';
 
 const { tmp, echoElf } = guestFixtures('stress');
 const ROUNDS = 2000;
 
-/** A small deterministic PRNG (mulberry32), so a failure can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 test(`stress: ${ROUNDS} rounds of console input and QMP stop/cont at random times lose and reorder nothing`, async () => {
   const seed = Number(process.env['REPLAYVM_STRESS_SEED'] ?? Date.now() % 1_000_000);
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const sock = join(tmp, 'qmp.sock');
   const child = spawn(process.execPath, [CLI_PATH, '-M', 'virt', '-display', 'none', '-serial', 'stdio', '-monitor', 'none',
     '-bios', 'none', '-qmp', `unix:${sock},server=on,wait=off`, '-kernel', echoElf], { stdio: ['pipe', 'pipe', 'pipe'] });
