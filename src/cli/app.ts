@@ -5,7 +5,7 @@
  */
 import { gunzipSync } from 'node:zlib';
 import { relative } from 'node:path';
-import { closeSync, openSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync } from 'node:fs';
 import type { BootImage, Machine, MachineConfig, MachineHost, MachineRtc } from '../board/machine-api.js';
 import type { HostConsole, StdioMonitorFactory } from '../host/node/console.js';
 import { fileConsole, nullConsole, stdioConsole, withStdioMonitor } from '../host/node/console.js';
@@ -17,6 +17,7 @@ import { NetdevError } from '../host/node/net/user-netdev.js';
 import { EntropyBackendError } from '../host/node/rng/entropy-backend.js';
 import { VirtioHost } from '../host/node/virtio-host.js';
 import { RecordSession, ReplaySession, type ReplayOutcome } from '../host/node/replay/session.js';
+import { compareOverlays, overlayPath, readOverlayFile, writeOverlayFile } from '../host/node/replay/overlay-file.js';
 import { checkImages, checkRrOptions, machineImages, parseRecordCommand, parseReplayCommand } from './rr.js';
 import { dumpMain } from './dump.js';
 import { VcpuEventMailbox } from '../threads/vcpu/event-mailbox.js';
@@ -342,13 +343,23 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
       writeFinalState(machine);
       if (rr?.kind === 'record') {
         rr.session.finish(outcome.cause === 'host-request' ? 'quit' : 'shutdown', outcome.exitCode);
-        io.stderr(`${PROGRAM}: recorded ${machine.totalSteps} instructions to ${rr.session.path}\n${PROGRAM}: replay with: ${replayCommand(rr.session.path)}\n`);
+        io.stderr(`${PROGRAM}: recorded ${machine.totalSteps} instructions to ${rr.session.path}\n`);
+        for (const d of virtioHost?.diskOverlays() ?? []) {
+          const path = overlayPath(rr.session.path, d.slot);
+          const n = writeOverlayFile(path, [...d.sectors].sort((a, b) => a[0] - b[0]));
+          io.stderr(`${PROGRAM}: disk writes of virtio${d.slot} (${n} sectors; the image is unchanged) kept in ${path}\n`);
+        }
+        io.stderr(`${PROGRAM}: replay with: ${replayCommand(rr.session.path)}\n`);
       }
       if (rr?.kind === 'replay' && driving !== undefined) {
         rr.session.stop();
         const r = await driving;
         const code = reportReplay(r, machine.totalSteps, io);
         if (code !== undefined) return code;
+        if (r.kind === 'end') {
+          const bad = checkOverlays(rr.session.path, virtioHost?.diskOverlays() ?? [], io);
+          if (bad) return REPLAY_DIVERGED_EXIT;
+        }
       }
       return outcome.exitCode;
     } finally {
@@ -419,6 +430,33 @@ function withRecordedRtc(o: RunOptions): RunOptions {
   if (i < 0 || i + 1 >= recorded.length) return o;
   const cmd = parseCommandLine(['-rtc', recorded[i + 1]!]);
   return cmd.kind === 'run' && cmd.options.rtc !== undefined ? { ...o, rtc: cmd.options.rtc } : o;
+}
+
+/**
+ * After a complete replay: each disk's writes must equal the overlay the recording kept beside
+ * its log. Prints one line per disk; returns true if one differs.
+ */
+function checkOverlays(log: string, disks: ReadonlyArray<{ readonly slot: number; readonly sectors: Map<number, Uint8Array> }>, io: ProgramIo): boolean {
+  let bad = false;
+  for (const d of disks) {
+    const path = overlayPath(log, d.slot);
+    let recorded: Map<number, Uint8Array>;
+    try {
+      recorded = existsSync(path) ? readOverlayFile(path) : new Map();
+    } catch (e) {
+      io.stderr(`${PROGRAM}: ${e instanceof Error ? e.message : String(e)}\n`);
+      bad = true;
+      continue;
+    }
+    const diff = compareOverlays(recorded, d.sectors);
+    if (diff === undefined) {
+      io.stderr(`${PROGRAM}: disk writes of virtio${d.slot} identical to the recording's (${d.sectors.size} sectors)\n`);
+    } else {
+      io.stderr(`${PROGRAM}: replay diverged: disk writes of virtio${d.slot} differ from the recording's (${path}): ${diff}\n`);
+      bad = true;
+    }
+  }
+  return bad;
 }
 
 /** Exit status of a replay that diverged from its log. */

@@ -12,7 +12,7 @@ import type { MainLoop } from '../../main-loop/main-loop.js';
 import { stat } from 'node:fs/promises';
 import type { Recorder } from '../../replay/engine/recorder.js';
 import type { ReplayDevices } from '../../replay/engine/replayer.js';
-import { BlockBackendError, openBlockBackend, type ClosableBlockBackend } from './block/open.js';
+import { BlockBackendError, OverlayBlockBackend, openBlockBackend, type ClosableBlockBackend } from './block/open.js';
 import { openEntropyBackend, type ClosableEntropyBackend } from './rng/entropy-backend.js';
 
 /** A network backend the host opened (user or socket netdev), before wrapping. */
@@ -150,6 +150,8 @@ class ReplayBackend {
   private seq = 0;
   private readonly pending = new Map<number, (err: string | undefined, data: Uint8Array | undefined) => void>();
   private receiver: NetReceiver | undefined;
+  /** Sectors written by completed writes (the replay's disk overlay). */
+  readonly written = new Map<number, Uint8Array>();
 
   backend(byteLength: number, readOnly: boolean): BlockBackend & EntropyBackend & NetBackend {
     const wait = (done: (err: string | undefined, data: Uint8Array | undefined) => void): void => {
@@ -167,7 +169,13 @@ class ReplayBackend {
           wait((err, data) => done(err, data ?? new Uint8Array(0)));
         }
       }) as BlockBackend['read'] & EntropyBackend['read'],
-      write: (_offset, _data, done) => wait((err) => done(err)),
+      write: (offset, data, done) => wait((err) => {
+        // A write that completed without error reached the recording's overlay: so it does here.
+        if (err === undefined) {
+          for (let at = 0; at + 512 <= data.length; at += 512) this.written.set((offset + at) / 512, data.slice(at, at + 512));
+        }
+        done(err);
+      }),
       flush: (done) => wait((err) => done(err)),
       send: () => {},
       setReceiver: (r) => {
@@ -203,8 +211,21 @@ export class VirtioHost {
   private readonly taps: Taps = {};
   /** Replay: the backends that complete requests from the log, by slot. */
   private readonly replay = new Map<number, ReplayBackend>();
+  /** Block devices opened with a copy-on-write overlay, by slot. */
+  private readonly overlays = new Map<number, OverlayBlockBackend>();
 
   private constructor(private readonly mode: 'live' | 'replay') {}
+
+  /** The disk overlays: for each block device, the sectors written (recording or replay). */
+  diskOverlays(): Array<{ readonly slot: number; readonly sectors: Map<number, Uint8Array> }> {
+    const out: Array<{ slot: number; sectors: Map<number, Uint8Array> }> = [];
+    for (const [slot, b] of this.overlays) out.push({ slot, sectors: new Map(b.exportDirty()) });
+    for (const d of this.devices) {
+      const r = this.replay.get(d.slot);
+      if (d.spec.kind === 'blk' && r !== undefined) out.push({ slot: d.slot, sectors: r.written });
+    }
+    return out;
+  }
 
   /** Recording: completions are logged through `recorder` from now on. */
   setRecorder(recorder: Recorder): void {
@@ -251,6 +272,7 @@ export class VirtioHost {
       case 'blk': {
         const b: ClosableBlockBackend = await openBlockBackend(plan.drive);
         this.closers.push(() => b.close());
+        if (b instanceof OverlayBlockBackend) this.overlays.set(plan.slot, b);
         this.backends.set(plan.slot, wrapBlock(plan.slot, b, d, this.taps));
         this.devices.push({ slot: plan.slot, spec: { kind: 'blk', byteLength: b.byteLength, readOnly: b.readOnly, ...(plan.serial !== undefined ? { serial: plan.serial } : {}) } });
         return;
