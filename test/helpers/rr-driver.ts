@@ -543,6 +543,13 @@ export async function recordReplayCompare(opts: RecordReplayOptions): Promise<Re
         }
       }
       if (/internal error/.test(r.stderr)) problems[reportAspect].push(`${who}: internal error on stderr: ${r.stderr.slice(-1000)}`);
+      // Every disk's writes equal the overlay the recording kept beside its log.
+      if (/disk writes of virtio\d+ differ/.test(r.stderr)) problems[reportAspect].push(`${who}: ${/replay diverged: disk writes.*/.exec(r.stderr)?.[0] ?? 'disk writes differ'}`);
+      const disks = opts.machine.filter((a) => /^file=/.test(a) || /(^|,)if=virtio/.test(a)).length;
+      const identical = (r.stderr.match(/disk writes of virtio\d+ identical to the recording's/g) ?? []).length;
+      if (r.stderr.includes('replay complete') && disks > 0 && identical === 0) {
+        problems[reportAspect].push(`${who}: no disk-writes check on stderr for a machine with a disk: ${JSON.stringify(r.stderr.slice(-400))}`);
+      }
     }
 
     const summary = `[${opts.name}] seed ${seed}; log ${logSize} bytes; ` +
