@@ -6,16 +6,13 @@
  * kernel's timestamp of its power-down message.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
-import { CLI_PATH, QEMU, REPO_ROOT, qemuAvailable } from '../test/helpers/run-vm.js';
+import { CLI_PATH, QEMU, qemuAvailable } from '../test/helpers/run-vm.js';
 import { fmt, nowMs, type FigureRow } from './common.js';
+import { FIRMWARE, IMAGE_GZ, PROMPT, writeKernelImage } from './linux-guest.js';
 
-const IMAGE_GZ = join(REPO_ROOT, 'guest', 'linux', 'build', 'Image.gz');
-const FIRMWARE = join(REPO_ROOT, 'guest', 'firmware', 'build', 'replayvm-sbi.bin');
-const PROMPT = '\n# ';
 
 interface RunResult {
   readonly ms: number;
@@ -86,8 +83,7 @@ export async function recordReplayFigures(timeoutMs: number): Promise<{ rows: Fi
       { figure: '6. log bytes per guest second (replayvm)', value: `${ours.bytes} B / ${fmt(ours.guestS, 2)} s`, ratio: `${fmt(perS(ours), 0)} B/s` },
     );
     if (qemuAvailable()) {
-      const image = join(tmp, 'Image');
-      writeFileSync(image, gunzipSync(readFileSync(IMAGE_GZ)));
+      const image = writeKernelImage(tmp);
       const qlog = join(tmp, 'qemu.rr');
       const qm = ['-M', 'virt', '-nographic', '-bios', FIRMWARE, '-kernel', image, '-rtc', 'base=2026-01-01,clock=vm'];
       const q = await triple('QEMU',

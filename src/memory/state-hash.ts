@@ -47,12 +47,34 @@ function fmix(h: number): number {
   return h >>> 0;
 }
 
+const SEED_A = 0x9747b28c;
+const SEED_B = 0x2545f491;
+
+/** The two finalised 32-bit halves of a hash, high first. */
+function finish(lanes: Lanes): [number, number] {
+  const hi = fmix((lanes.a + Math.imul(lanes.b, 3)) | 0);
+  const lo = fmix((lanes.b ^ Math.imul(lanes.a, 0x165667b1)) | 0);
+  return [hi, lo];
+}
+
+function hex([hi, lo]: readonly [number, number]): string {
+  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+}
+
+/** Mixes the first `count` words and their count into fresh lanes. */
+function lanesOfWords(words: Uint32Array, count: number): Lanes {
+  const lanes: Lanes = { a: SEED_A, b: SEED_B };
+  mixWords(lanes, words, count);
+  lanes.a ^= count;
+  lanes.b ^= Math.imul(count, 0x27d4eb2d);
+  return lanes;
+}
+
 /**
  * Hashes `arena` (its used words, with host-derived fields read as zero) and all of `ram`;
  * returns 16 lowercase hex digits.
  */
 export function hashMachineState(arena: StateArena, ram: Ram): string {
-  const lanes: Lanes = { a: 0x9747b28c, b: 0x2545f491 };
   const used = arena.usedWords;
   let words = arena.u32;
   for (const f of arena.layout()) {
@@ -60,16 +82,11 @@ export function hashMachineState(arena: StateArena, ram: Ram): string {
     if (words === arena.u32) words = arena.u32.slice(0, used);
     words.fill(0, f.word, f.word + f.words);
   }
-  mixWords(lanes, words, used);
-  lanes.a ^= used;
-  lanes.b ^= Math.imul(used, 0x27d4eb2d);
-  const ramWords = ram.size >>> 2;
-  mixWords(lanes, ram.u32, ramWords);
+  const lanes = lanesOfWords(words, used);
+  mixWords(lanes, ram.u32, ram.size >>> 2);
   lanes.a ^= ram.size;
   lanes.b ^= ram.base;
-  const hi = fmix((lanes.a + Math.imul(lanes.b, 3)) | 0);
-  const lo = fmix((lanes.b ^ Math.imul(lanes.a, 0x165667b1)) | 0);
-  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+  return hex(finish(lanes));
 }
 
 /**
@@ -77,11 +94,10 @@ export function hashMachineState(arena: StateArena, ram: Ram): string {
  * hashMachineState; returns 16 lowercase hex digits. For digests of parts of the state.
  */
 export function hashWords(words: Uint32Array, count = words.length): string {
-  const lanes: Lanes = { a: 0x9747b28c, b: 0x2545f491 };
-  mixWords(lanes, words, count);
-  lanes.a ^= count;
-  lanes.b ^= Math.imul(count, 0x27d4eb2d);
-  const hi = fmix((lanes.a + Math.imul(lanes.b, 3)) | 0);
-  const lo = fmix((lanes.b ^ Math.imul(lanes.a, 0x165667b1)) | 0);
-  return hi.toString(16).padStart(8, '0') + lo.toString(16).padStart(8, '0');
+  return hex(finish(lanesOfWords(words, count)));
+}
+
+/** hashWords as its two 32-bit halves (high, low), for callers that keep hashes in a table. */
+export function hashWordsHalves(words: Uint32Array, count = words.length): [number, number] {
+  return finish(lanesOfWords(words, count));
 }

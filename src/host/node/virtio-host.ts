@@ -153,30 +153,35 @@ class ReplayBackend {
   /** Sectors written by completed writes (the replay's disk overlay). */
   readonly written = new Map<number, Uint8Array>();
 
-  backend(byteLength: number, readOnly: boolean): BlockBackend & EntropyBackend & NetBackend {
-    const wait = (done: (err: string | undefined, data: Uint8Array | undefined) => void): void => {
-      this.pending.set(this.seq++, done);
-    };
+  private wait(done: (err: string | undefined, data: Uint8Array | undefined) => void): void {
+    this.pending.set(this.seq++, done);
+  }
+
+  /** A block backend: reads complete with the logged data; completed writes go to `written`. */
+  block(byteLength: number, readOnly: boolean): BlockBackend {
     return {
       byteLength,
       readOnly,
-      read: ((_a: number, b?: number | ((bytes: Uint8Array) => void), c?: (err: string | undefined, data: Uint8Array) => void) => {
-        if (typeof b === 'function') {
-          const done = b;
-          wait((_err, data) => done(data ?? new Uint8Array(0)));
-        } else {
-          const done = c!;
-          wait((err, data) => done(err, data ?? new Uint8Array(0)));
-        }
-      }) as BlockBackend['read'] & EntropyBackend['read'],
-      write: (offset, data, done) => wait((err) => {
+      read: (_offset, _length, done) => this.wait((err, data) => done(err, data ?? new Uint8Array(0))),
+      write: (offset, data, done) => this.wait((err) => {
         // A write that completed without error reached the recording's overlay: so it does here.
         if (err === undefined) {
           for (let at = 0; at + 512 <= data.length; at += 512) this.written.set((offset + at) / 512, data.slice(at, at + 512));
         }
         done(err);
       }),
-      flush: (done) => wait((err) => done(err)),
+      flush: (done) => this.wait((err) => done(err)),
+    };
+  }
+
+  /** An entropy backend: each read completes with the logged bytes. */
+  entropy(): EntropyBackend {
+    return { read: (_length, done) => this.wait((_err, data) => done(data ?? new Uint8Array(0))) };
+  }
+
+  /** A network backend: sent frames go nowhere; received ones come from `receive`. */
+  net(): NetBackend {
+    return {
       send: () => {},
       setReceiver: (r) => {
         this.receiver = r;
@@ -263,9 +268,17 @@ export class VirtioHost {
       // Nothing outside is touched: requests wait for their completion in the log.
       const r = new ReplayBackend();
       this.replay.set(plan.slot, r);
-      this.backends.set(plan.slot, r.backend(plan.kind === 'blk' ? await imageSize(plan.drive.file) : 0, plan.kind === 'blk' ? plan.drive.readOnly : false));
-      this.devices.push({ slot: plan.slot, spec: plan.kind === 'blk' ? { kind: 'blk', byteLength: await imageSize(plan.drive.file), readOnly: plan.drive.readOnly, ...(plan.serial !== undefined ? { serial: plan.serial } : {}) }
-        : plan.kind === 'net' ? { kind: 'net', mac: plan.mac } : { kind: 'rng' } });
+      if (plan.kind === 'blk') {
+        const byteLength = await imageSize(plan.drive.file);
+        this.backends.set(plan.slot, r.block(byteLength, plan.drive.readOnly));
+        this.devices.push({ slot: plan.slot, spec: { kind: 'blk', byteLength, readOnly: plan.drive.readOnly, ...(plan.serial !== undefined ? { serial: plan.serial } : {}) } });
+      } else if (plan.kind === 'net') {
+        this.backends.set(plan.slot, r.net());
+        this.devices.push({ slot: plan.slot, spec: { kind: 'net', mac: plan.mac } });
+      } else {
+        this.backends.set(plan.slot, r.entropy());
+        this.devices.push({ slot: plan.slot, spec: { kind: 'rng' } });
+      }
       return;
     }
     switch (plan.kind) {

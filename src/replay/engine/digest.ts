@@ -9,7 +9,7 @@ import type { HartApi } from '../../cpu/hart-api.js';
 import type { Ram } from '../../memory/ram.js';
 import { PAGE_SIZE } from '../../memory/ram.js';
 import type { StateArena, StateField } from '../../memory/state-arena.js';
-import { hashWords } from '../../memory/state-hash.js';
+import { hashWords, hashWordsHalves } from '../../memory/state-hash.js';
 import type { DigestEvent } from '../log/events.js';
 
 /** A digest without its instruction count. */
@@ -63,9 +63,9 @@ export class StateDigester {
     for (let p = 0; p < this.pageGen.length; p++) {
       const g = gen[p]!;
       if (this.pageKnown[p] === 1 && this.pageGen[p] === g) continue;
-      const h = hashWords(words.subarray(p * perPage, (p + 1) * perPage));
-      this.pageHash[2 * p] = parseInt(h.slice(0, 8), 16);
-      this.pageHash[2 * p + 1] = parseInt(h.slice(8), 16);
+      const [hi, lo] = hashWordsHalves(words.subarray(p * perPage, (p + 1) * perPage));
+      this.pageHash[2 * p] = hi;
+      this.pageHash[2 * p + 1] = lo;
       this.pageGen[p] = g;
       this.pageKnown[p] = 1;
       changed++;
