@@ -72,6 +72,20 @@ export interface TraceFlags {
 }
 
 /** Host services a machine needs, implemented in src/host. */
+/** A host clock the guest can read (through an RTC on `-rtc clock=host|rt`). */
+export type GuestReadableClock = 'host' | 'realtime';
+
+/**
+ * Record/replay hooks of the board. Recording: the board reports each idle clock warp (icount
+ * sleep=on: the host time spent idle, added to the virtual clock) and each host clock value the
+ * guest sees, to be logged. Replaying: the board never warps by itself (the log's warps are
+ * applied from outside) and takes the clock values from the log: `clockRead` returns the
+ * recorded value, or reports a divergence and returns `ns`, this run's reading.
+ */
+export type MachineRrHooks =
+  | { readonly mode: 'record'; clockWarp(ns: number): void; clockRead(clock: GuestReadableClock, ns: number): void }
+  | { readonly mode: 'replay'; clockRead(clock: GuestReadableClock, ns: number): number };
+
 export interface MachineHost {
   /** UART0's output. */
   readonly console: CharBackend;
@@ -98,12 +112,8 @@ export interface MachineHost {
   readonly virtioKick?: () => void;
   /** A device raised an interrupt from the main loop: the harts must notice (end an idle wait). */
   readonly wakeHarts?: () => void;
-  /**
-   * Record/replay. Recording: the board reports each idle clock warp (icount sleep=on: the host
-   * time spent idle, added to the virtual clock) to be logged. Replaying: the board never warps
-   * by itself; the log's warps are applied from outside.
-   */
-  readonly rr?: { readonly mode: 'record'; clockWarp(ns: number): void } | { readonly mode: 'replay' };
+  /** Record/replay hooks of the thread running the harts (see MachineRrHooks). */
+  readonly rr?: MachineRrHooks;
   /** Always-on device error messages (a virtio device broken by its driver); default: `log`. */
   readonly deviceError?: (line: string) => void;
 }

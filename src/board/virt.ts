@@ -152,6 +152,8 @@ class VirtMachine implements Machine {
   private readonly icount: boolean;
   /** The clock the RTC runs on. */
   private readonly rtcClock: ClockKind;
+  /** The RTC clock's value at machine creation (a host-derived arena field, shared by threads). */
+  private readonly rtcOrigin: Float64Array;
   /** Board state words: totalSteps (2), spare (2), RTC offset from its clock (2), rrHart, rrUsed. */
   private readonly w: number;
 
@@ -185,10 +187,13 @@ class VirtMachine implements Machine {
       if (e instanceof IcountError) throw new BoardError(`-icount: ${e.message}`);
       throw e;
     }
-    // The RTC counts its clock plus a fixed offset: the start date minus that clock's value now.
+    // The RTC counts ns of its clock since machine creation (the origin, host-derived) plus a
+    // fixed offset, the start date, so the guest-visible state holds no host reading.
     this.rtcClock = RTC_CLOCK[config.rtc?.clock ?? 'host'];
     const rtcStartNs = config.rtc?.startNs ?? host.time.realtimeNs();
-    this.setI64(4, Math.round(rtcStartNs - this.clocks.now(this.rtcClock)));
+    this.setI64(4, Math.round(rtcStartNs));
+    this.rtcOrigin = new Float64Array(this.arena.buffer, this.arena.allocate('board', 'rtcOrigin', 2, { host: true }) * 4, 1);
+    this.rtcOrigin[0] = this.clocks.now(this.rtcClock);
     try {
       this.ram = new Ram(VIRT_MEMMAP.dram.base, config.ramSize, attach?.ram);
     } catch (e) {
@@ -261,7 +266,7 @@ class VirtMachine implements Machine {
     this.inRing = this.arena.allocate('console', 'inputRing', 2 + INPUT_RING_BYTES / 4);
     this.inBytes = new Uint8Array(this.arena.buffer, (this.inRing + 2) * 4, INPUT_RING_BYTES);
     // The RTC runs on virtual time since power-on; the wall-clock epoch is its tick offset.
-    this.rtc = new GoldfishRtc(this.arena, { realtimeNs: () => this.clocks.now(this.rtcClock) }, this.plic.irqLine(VIRT_IRQ.rtc));
+    this.rtc = new GoldfishRtc(this.arena, { realtimeNs: () => this.rtcSourceNs() }, this.plic.irqLine(VIRT_IRQ.rtc));
     const test = new SifiveTest((kind, code) => this.finisher(kind, code));
 
     const m = VIRT_MEMMAP;
@@ -411,7 +416,22 @@ class VirtMachine implements Machine {
     if (this.rtcClock === 'virtual') return Infinity;
     const alarm = this.rtc.nextAlarmNs();
     if (alarm === Infinity) return Infinity;
-    return this.host.time.monotonicNs() + Math.max(0, alarm - this.clocks.now(this.rtcClock));
+    return this.host.time.monotonicNs() + Math.max(0, alarm - this.rtcSourceNs(false));
+  }
+
+  /**
+   * The RTC's clock: ns of `-rtc clock=` since machine creation. A host clock's reading is
+   * non-deterministic: when the guest sees it (`guestVisible`), a recording logs it and a replay
+   * takes it from the log. Host-side decisions (when to wake) read it directly.
+   */
+  private rtcSourceNs(guestVisible = true): number {
+    const ns = this.clocks.now(this.rtcClock) - this.rtcOrigin[0]!;
+    const rr = this.host.rr;
+    if (!guestVisible || rr === undefined || this.rtcClock === 'virtual') return ns;
+    const clock = this.rtcClock === 'host' ? 'host' : 'realtime';
+    if (rr.mode === 'replay') return rr.clockRead(clock, ns);
+    rr.clockRead(clock, ns);
+    return ns;
   }
 
   /**

@@ -21,6 +21,7 @@ import { compareOverlays, overlayPath, readOverlayFile, writeOverlayFile } from 
 import { checkImages, checkRrOptions, machineImages, parseRecordCommand, parseReplayCommand } from './rr.js';
 import { dumpMain } from './dump.js';
 import { VcpuEventMailbox } from '../threads/vcpu/event-mailbox.js';
+import { ReplayVcpuChannel } from '../replay/engine/vcpu-channel.js';
 import { installAutoShiftTimers } from '../main-loop/icount.js';
 import type { LockedRunner } from '../main-loop/main-loop.js';
 import { RunLoop } from '../host/node/run-loop.js';
@@ -276,19 +277,21 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
     const threaded = process.env['REPLAYVM_THREADS'] !== '0' && !Object.values(o.trace).some(Boolean);
     const lockMode = rr === undefined ? undefined : rr.kind === 'record' ? 'record' as const : 'play' as const;
     const mailbox = rr === undefined ? undefined : VcpuEventMailbox.create();
+    const clockInputs = rr?.kind === 'replay' ? VcpuEventMailbox.create(256) : undefined;
     const loop = threaded
       ? new ThreadedRunLoop(machine, host.time, {
         console: host.console, trace: o.trace, log: host.log, onDoorbell: () => hooks.doorbell(),
         ...(lockMode !== undefined ? { mode: lockMode } : {}),
-        ...(rr !== undefined && mailbox !== undefined ? { rr: { mode: rr.kind, mailbox: mailbox.buffer } } : {}),
+        ...(rr !== undefined && mailbox !== undefined ? { rr: { mode: rr.kind, mailbox: mailbox.buffer, ...(clockInputs !== undefined ? { inputs: clockInputs.buffer } : {}) } } : {}),
       })
       : new RunLoop(machine, host.time);
     // The main loop's timers and bottom halves, under the locks when the harts run in a thread.
     const locked: LockedRunner = loop instanceof ThreadedRunLoop ? (fn) => loop.controller.locked(fn) : (fn) => fn();
     const mainLoop = serveMainLoop(machine.clocks, locked);
-    installAutoShiftTimers(machine.clocks, mainLoop.loop.timers);
     // Record: every input goes through the recorder. Replay: the log drives the machine.
     const recorder = rr?.kind === 'record' && loop instanceof ThreadedRunLoop ? rr.session.attach(machine, locked, mailbox) : undefined;
+    // shift=auto's adjustments read host time: recorded, and a replay takes them from the log.
+    if (rr?.kind !== 'replay') installAutoShiftTimers(machine.clocks, mainLoop.loop.timers, recorder === undefined ? undefined : (id, shift) => recorder.shiftChanged(id, shift));
     if (recorder !== undefined && loop instanceof ThreadedRunLoop) {
       loop.setInputTap((bytes) => recorder.consoleInput(bytes));
       virtioHost?.setRecorder(recorder);
@@ -333,7 +336,8 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
     try {
       const running = loop.run();
       const driving = rr?.kind === 'replay' && loop instanceof ThreadedRunLoop && virtioHost !== undefined
-        ? rr.session.drive(machine, loop.controller, locked, virtioHost.replayDevices()).then((r) => {
+        ? rr.session.drive(machine, loop.controller, locked, virtioHost.replayDevices(),
+          mailbox !== undefined && clockInputs !== undefined ? new ReplayVcpuChannel(mailbox, clockInputs) : undefined).then((r) => {
           if (r.kind !== 'machine-stopped') loop.stop(r.kind === 'end' ? r.event.exitCode : r.kind === 'diverged' ? REPLAY_DIVERGED_EXIT : 0);
           return r;
         })

@@ -112,12 +112,8 @@ export function checkRrOptions(o: RunOptions): void {
   const rr = o.rr;
   if (rr === undefined) return;
   if (rr.file === '') throw new CliError('-icount: File name not specified for replay');
-  const ic = o.icount;
-  if (ic === undefined) throw new CliError('-icount: Please enable icount to use record/replay');
-  if (ic.shift === 'auto') throw new CliError(`-icount shift=auto,rr=${rr.mode}: not supported yet (use a fixed shift, e.g. shift=4)`);
-  if (ic.align) throw new CliError(`-icount rr=${rr.mode}: align=on is not supported with record/replay`);
+  if (o.icount === undefined) throw new CliError('-icount: Please enable icount to use record/replay');
   if (Object.values(o.trace).some(Boolean)) throw new CliError(`-d: not supported with rr=${rr.mode} yet (record/replay runs the threaded machine)`);
   if (process.env['REPLAYVM_THREADS'] === '0') throw new CliError('REPLAYVM_THREADS=0: record/replay runs the threaded machine');
-  if (o.rtc !== undefined && o.rtc.clock !== 'vm') throw new CliError(`-rtc clock=${o.rtc.clock}: not supported with record/replay yet (use clock=vm)`);
   if (rr.mode === 'record' && existsSync(rr.file)) throw new CliError(`rrfile=${rr.file}: the file exists; remove it or choose another name`);
 }

@@ -136,3 +136,37 @@ test('shift=auto adjustment keeps the virtual clock continuous', () => {
   steps += 1;
   assert.equal(c.now('virtual'), before + 4);
 });
+
+test('shift=auto: adjustAutoShift reports a change only; setShift (replay) gives the same clock to the bit', () => {
+  const h = new FakeHostTime();
+  let steps = 0;
+  const recorded = new Clocks(h, icountConfig('auto'), () => steps);
+  const replayed = new Clocks(new FakeHostTime(), icountConfig('auto'), () => steps);
+  steps = 100_000_000;
+  h.advance(100_000_000);
+  const changed = recorded.adjustAutoShift();
+  assert.equal(changed, 2);
+  replayed.setShift(changed);
+  assert.equal(replayed.now('virtual'), recorded.now('virtual'));
+  steps += 12_345;
+  assert.equal(replayed.now('virtual'), recorded.now('virtual'));
+  // Virtual time now close to real time: no change, nothing to log.
+  h.advance(recorded.now('virtual') - recorded.now('virtual_rt'));
+  assert.equal(recorded.adjustAutoShift(), undefined);
+  assert.throws(() => replayed.setShift(11), ClocksError);
+  assert.throws(() => new Clocks(h, icountConfig(4), () => 0).setShift(3), /shift=auto/);
+});
+
+test('the last shift=auto delta is host-derived state, not guest state (a replay never measures it)', () => {
+  const h = new FakeHostTime();
+  let steps = 0;
+  const store = { guest: new Float64Array(2), host: new Float64Array(4), seq: new Int32Array(new SharedArrayBuffer(4)) };
+  const c = new Clocks(h, icountConfig('auto'), () => steps, { store });
+  steps = 100_000_000;
+  h.advance(100_000_000);
+  const guestBefore = store.guest.slice();
+  c.adjustAutoShift();
+  assert.notEqual(store.host[3], 0, 'the delta is kept among the host fields');
+  assert.equal(store.guest[1], 2, 'the shift is guest state');
+  assert.notDeepEqual(store.guest, guestBefore);
+});

@@ -14,7 +14,7 @@
 import type { StateArena } from '../memory/state-arena.js';
 import type { HostTime } from './clock.js';
 import type { IcountConfig } from './icount.js';
-import { AUTO_INITIAL_SHIFT, IcountError, adjustAutoShift, icountConfigProblem, icountRound, icountToNs } from './icount.js';
+import { AUTO_INITIAL_SHIFT, IcountError, MAX_ICOUNT_SHIFT, adjustAutoShift, icountConfigProblem, icountRound, icountToNs } from './icount.js';
 
 /** The clocks, named as QEMU's QEMUClockType without the prefix. */
 export type ClockKind = 'realtime' | 'host' | 'virtual' | 'virtual_rt';
@@ -61,9 +61,13 @@ export interface ClocksOptions {
  * (QEMU's timers_state seqlock).
  */
 export interface ClockStore {
-  /** Guest-visible: [0] icount bias ns, [1] shift in effect, [2] shift=auto last delta ns. */
+  /** Guest-visible: [0] icount bias ns, [1] shift in effect. */
   readonly guest: Float64Array;
-  /** Host-derived: [0] cpu clock offset ns, [1] running (1/0), [2] idle warp start ns or NaN. */
+  /**
+   * Host-derived: [0] cpu clock offset ns, [1] running (1/0), [2] idle warp start ns or NaN,
+   * [3] shift=auto: virtual − real time at the last adjustment (a host measurement; a replay
+   * takes the shifts it led to from the log, so it is not part of the guest's state).
+   */
   readonly host: Float64Array;
   /** [0]: the sequence counter, odd while a write is in progress. */
   readonly seq: Int32Array;
@@ -71,14 +75,14 @@ export interface ClockStore {
 
 const G_BIAS = 0;
 const G_SHIFT = 1;
-const G_LAST_DELTA = 2;
 const H_CPU_OFFSET = 0;
 const H_RUNNING = 1;
 const H_WARP_START = 2;
+const H_LAST_DELTA = 3;
 
 /** A store of one's own (single-thread use and tests). */
 export function privateClockStore(): ClockStore {
-  return { guest: new Float64Array(3), host: new Float64Array(3), seq: new Int32Array(new SharedArrayBuffer(4)) };
+  return { guest: new Float64Array(2), host: new Float64Array(4), seq: new Int32Array(new SharedArrayBuffer(4)) };
 }
 
 /**
@@ -87,12 +91,12 @@ export function privateClockStore(): ClockStore {
  * marked host-derived, so it does not enter the state hash.
  */
 export function clockStoreIn(arena: StateArena): ClockStore {
-  const g = arena.allocate('clocks', 'guest', 6);
-  const h = arena.allocate('clocks', 'host', 8, { host: true });
+  const g = arena.allocate('clocks', 'guest', 4);
+  const h = arena.allocate('clocks', 'host', 10, { host: true });
   return {
-    guest: new Float64Array(arena.buffer, g * 4, 3),
+    guest: new Float64Array(arena.buffer, g * 4, 2),
     seq: new Int32Array(arena.buffer, h * 4, 1),
-    host: new Float64Array(arena.buffer, (h + 2) * 4, 3),
+    host: new Float64Array(arena.buffer, (h + 2) * 4, 4),
   };
 }
 
@@ -128,7 +132,7 @@ export class Clocks {
       const shift = icount === undefined ? 0 : icount.shift === 'auto' ? AUTO_INITIAL_SHIFT : icount.shift;
       const running = options.running ?? true;
       this.g[G_SHIFT] = shift;
-      this.g[G_LAST_DELTA] = 0;
+      this.h[H_LAST_DELTA] = 0;
       this.g[G_BIAS] = icount === undefined ? 0 : -icountToNs(stepsNow(), shift);
       this.h[H_RUNNING] = running ? 1 : 0;
       this.h[H_CPU_OFFSET] = running ? -hostTime.monotonicNs() : 0;
@@ -238,19 +242,38 @@ export class Clocks {
    * shift=auto: compare virtual to real time and adjust the shift by at most one step, keeping
    * the virtual clock continuous (QEMU's icount_adjust). Call it every AUTO_ADJUST_RT_PERIOD_NS
    * of virtual_rt and every AUTO_ADJUST_VM_PERIOD_NS of virtual (see installAutoShiftTimers).
-   * No-op unless shift=auto and running.
+   * No-op unless shift=auto and running. Returns the new shift when it changed (what a recording
+   * logs), else undefined.
    */
-  adjustAutoShift(): void {
-    if (this.icount?.shift !== 'auto' || !this.running) return;
+  adjustAutoShift(): number | undefined {
+    if (this.icount?.shift !== 'auto' || !this.running) return undefined;
+    const before = this.shift;
     this.write(() => {
       const realNs = this.cpuClockNs();
-      const virtualNs = this.icountNs();
-      const delta = virtualNs - realNs;
-      const shift = adjustAutoShift(this.shift, this.g[G_LAST_DELTA]!, delta);
-      this.g[G_SHIFT] = shift;
-      this.g[G_LAST_DELTA] = delta;
-      this.g[G_BIAS] = virtualNs - icountToNs(this.stepsNow(), shift);
+      const delta = this.icountNs() - realNs;
+      const shift = adjustAutoShift(this.shift, this.h[H_LAST_DELTA]!, delta);
+      this.h[H_LAST_DELTA] = delta;
+      this.rebase(shift);
     });
+    return this.shift !== before ? this.shift : undefined;
+  }
+
+  /**
+   * shift=auto, replaying: sets the shift a recorded adjustment chose, keeping the virtual
+   * clock continuous (the same arithmetic as adjustAutoShift, so the clock matches the
+   * recording's to the bit).
+   */
+  setShift(shift: number): void {
+    if (this.icount?.shift !== 'auto') throw new ClocksError('setShift needs icount shift=auto');
+    if (!Number.isInteger(shift) || shift < 0 || shift > MAX_ICOUNT_SHIFT) throw new ClocksError(`icount shift ${shift}: must be an integer in 0..${MAX_ICOUNT_SHIFT}`);
+    this.write(() => this.rebase(shift));
+  }
+
+  /** Within a write: switch to `shift` with the virtual clock unchanged. */
+  private rebase(shift: number): void {
+    const virtualNs = this.icountNs();
+    this.g[G_SHIFT] = shift;
+    this.g[G_BIAS] = virtualNs - icountToNs(this.stepsNow(), shift);
   }
 
   /** The guest-visible clock state, for a snapshot. */
@@ -259,7 +282,7 @@ export class Clocks {
       virtualNs: this.icount === undefined ? this.cpuClockNs() : this.icountNs(),
       virtualRtNs: this.cpuClockNs(),
       shift: this.shift,
-      lastDeltaNs: this.g[G_LAST_DELTA]!,
+      lastDeltaNs: this.h[H_LAST_DELTA]!,
     }));
   }
 
@@ -273,7 +296,7 @@ export class Clocks {
     }
     this.write(() => {
       this.g[G_SHIFT] = state.shift;
-      this.g[G_LAST_DELTA] = state.lastDeltaNs;
+      this.h[H_LAST_DELTA] = state.lastDeltaNs;
       this.h[H_WARP_START] = NaN;
       const cpuNs = this.icount === undefined ? state.virtualNs : state.virtualRtNs;
       this.h[H_CPU_OFFSET] = this.running ? cpuNs - this.hostTime.monotonicNs() : cpuNs;

@@ -140,20 +140,29 @@ export function icountIdle(clocks: Clocks, timers: TimerLists): IcountIdleAction
   return { kind: 'sleep', hostNs };
 }
 
+/** Which shift=auto adjustment timer fired (the `id` of a recorded timer event). */
+export const AUTO_SHIFT_TIMER_RT = 0;
+export const AUTO_SHIFT_TIMER_VM = 1;
+
 /**
  * shift=auto: arms QEMU's two adjustment timers (every 1 s of virtual_rt, catching virtual time
  * running too slowly, and every 100 ms of virtual time, catching it running too fast).
- * Returns them (to delete on teardown); none unless shift=auto.
+ * `onShift` hears of every change of the shift (a recording logs it: the adjustments read host
+ * time). Returns the timers (to delete on teardown); none unless shift=auto.
  */
-export function installAutoShiftTimers(clocks: Clocks, timers: TimerLists): Timer[] {
+export function installAutoShiftTimers(clocks: Clocks, timers: TimerLists, onShift?: (timer: number, shift: number) => void): Timer[] {
   if (clocks.icount?.shift !== 'auto') return [];
+  const adjust = (timer: number): void => {
+    const shift = clocks.adjustAutoShift();
+    if (shift !== undefined) onShift?.(timer, shift);
+  };
   const rt: Timer = timers.create('virtual_rt', () => {
     rt.mod(clocks.now('virtual_rt') + AUTO_ADJUST_RT_PERIOD_NS);
-    clocks.adjustAutoShift();
+    adjust(AUTO_SHIFT_TIMER_RT);
   });
   const vm: Timer = timers.create('virtual', () => {
     vm.mod(clocks.now('virtual') + AUTO_ADJUST_VM_PERIOD_NS);
-    clocks.adjustAutoShift();
+    adjust(AUTO_SHIFT_TIMER_VM);
   });
   rt.mod(clocks.now('virtual_rt') + AUTO_ADJUST_RT_PERIOD_NS);
   vm.mod(clocks.now('virtual') + AUTO_ADJUST_VM_PERIOD_NS);

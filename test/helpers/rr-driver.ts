@@ -90,6 +90,8 @@ export interface RecordReplayOptions {
    * false, the caller checks `result.problems` (grouped by aspect) itself.
    */
   readonly assert?: boolean;
+  /** Called with the log's path after the replays, before the log is removed. */
+  readonly inspectLog?: (path: string) => void;
 }
 
 /** The state REPLAYVM_FINAL_STATE writes at exit. */
@@ -555,6 +557,7 @@ export async function recordReplayCompare(opts: RecordReplayOptions): Promise<Re
     const summary = `[${opts.name}] seed ${seed}; log ${logSize} bytes; ` +
       `recording ${fmtMs(record.wallMs)} to instruction ${String(record.finalState?.totalSteps)} (status ${String(record.status)}); ` +
       `replays ${replays.map((r) => `${fmtMs(r.wallMs)}${r.stdin === 'null' ? ' (stdin /dev/null)' : ''}${r.sideNote !== undefined ? ` [${r.sideNote}]` : ''}`).join(', ')}; stdout ${record.stdout.length} bytes`;
+    opts.inspectLog?.(logPath);
     const result: RecordReplayResult = { name: opts.name, seed, log: { path: logPath, size: logSize }, record, replays, problems, summary };
     if (opts.assert !== false) assertNoProblems(result);
     return result;

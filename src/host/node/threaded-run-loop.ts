@@ -6,6 +6,7 @@
  * Environment (tests and diagnostics):
  *  - REPLAYVM_LOCK_MODE=record: run the replay mutex in mode record (locks engaged, no log).
  */
+import type { VcpuRrChannels } from './vcpu-protocol.js';
 import type { Machine, TraceFlags } from '../../board/machine-api.js';
 import type { CharBackend } from '../../devices/char-backend.js';
 import type { HostTime } from '../../main-loop/clock.js';
@@ -29,7 +30,7 @@ export interface ThreadedRunLoopOptions {
   /** A guest rang a virtio doorbell: schedule `processVirtioQueues` on the main loop. */
   readonly onDoorbell?: () => void;
   /** Record/replay mode and the vCPU-thread event mailbox. */
-  readonly rr?: { readonly mode: 'record' | 'replay'; readonly mailbox: SharedArrayBuffer };
+  readonly rr?: VcpuRrChannels;
 }
 
 /** Longest wait for room in UART0 before console input is retried anyway. */

@@ -15,7 +15,7 @@ import { waitAsync } from '../../threads/vcpu/wait-async.js';
 import { VcpuControl } from '../../threads/vcpu/control.js';
 import { VcpuError } from '../../threads/vcpu/errors.js';
 import type { VcpuStateName } from '../../threads/vcpu/vcpu-state.js';
-import type { VcpuMessage, VcpuWorkerData } from './vcpu-protocol.js';
+import type { VcpuMessage, VcpuWorkerData, VcpuRrChannels } from './vcpu-protocol.js';
 
 /** Construction options of a {@link VcpuController}. */
 export interface VcpuControllerOptions {
@@ -31,7 +31,7 @@ export interface VcpuControllerOptions {
   /** The guest shut the machine down (console output before it has been delivered). */
   readonly onShutdown?: (cause: ShutdownCause, exitCode: number) => void;
   /** Record/replay mode and the vCPU-thread event mailbox (recording). */
-  readonly rr?: { readonly mode: 'record' | 'replay'; readonly mailbox: SharedArrayBuffer };
+  readonly rr?: VcpuRrChannels;
   /** A guest rang a virtio doorbell in the vCPU thread (called on the main thread, no locks held). */
   readonly onDoorbell?: () => void;
   /** The vCPU thread failed. */

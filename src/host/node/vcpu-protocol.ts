@@ -2,6 +2,15 @@
 import type { MachineConfig, ShutdownCause, TraceFlags } from '../../board/machine-api.js';
 import type { ReplayMode } from '../../threads/lock/index.js';
 
+/** Record/replay: the mode and the vCPU thread's mailboxes (see event-mailbox.ts). */
+export interface VcpuRrChannels {
+  readonly mode: 'record' | 'replay';
+  /** Events from the vCPU thread: recorded ones, or (replaying) the mismatches it found. */
+  readonly mailbox: SharedArrayBuffer;
+  /** Replaying: the recorded host clock values, queued for the vCPU thread. */
+  readonly inputs?: SharedArrayBuffer;
+}
+
 /** `workerData` of the vCPU worker: the configuration and the shared buffers (never copied). */
 export interface VcpuWorkerData {
   readonly config: MachineConfig;
@@ -14,8 +23,7 @@ export interface VcpuWorkerData {
   readonly ring: SharedArrayBuffer;
   /** The main thread's origin of host monotonic time (NodeHostTime.origin). */
   readonly hostTimeOrigin: bigint;
-  /** Record/replay: the mode and the mailbox of vCPU-thread events (recording). */
-  readonly rr?: { readonly mode: 'record' | 'replay'; readonly mailbox: SharedArrayBuffer };
+  readonly rr?: VcpuRrChannels;
   readonly initialBudget?: number;
   readonly targetSliceMs?: number;
 }

@@ -7,32 +7,48 @@
  * we wait on it).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { MachineHost } from '../../board/machine-api.js';
+import type { GuestReadableClock, MachineHost, MachineRrHooks } from '../../board/machine-api.js';
 import { createVirtMachine } from '../../board/virt.js';
 import { attachLocks, setCurrentThreadId, withReplayThenBql } from '../../threads/lock/index.js';
 import { ByteRing } from '../../threads/vcpu/byte-ring.js';
 import { VcpuControl } from '../../threads/vcpu/control.js';
-import { VCPU_EVENT_CLOCK_WARP, VcpuEventMailbox } from '../../threads/vcpu/event-mailbox.js';
+import {
+  VCPU_EVENT_CLOCK_READ_HOST, VCPU_EVENT_CLOCK_READ_REALTIME, VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_UNEXPECTED_CLOCK_READ, VcpuEventMailbox,
+} from '../../threads/vcpu/event-mailbox.js';
 import { runVcpuLoop } from '../../threads/vcpu/vcpu-worker.js';
 import { NodeHostTime } from './host-time.js';
-import type { VcpuMessage, VcpuWorkerData } from './vcpu-protocol.js';
+import type { VcpuMessage, VcpuRrChannels, VcpuWorkerData } from './vcpu-protocol.js';
 
-/** The board's record/replay hooks in the vCPU thread: recorded warps go to the mailbox. */
-function workerRr(rr: NonNullable<VcpuWorkerData['rr']>): NonNullable<MachineHost['rr']> {
-  if (rr.mode === 'replay') return { mode: 'replay' };
+/**
+ * The board's record/replay hooks in the vCPU thread. Recording: warps and clock reads go to the
+ * mailbox. Replaying: clock reads take the recorded values queued by the main thread, and a read
+ * the log did not expect is reported through the mailbox (the main thread stops the replay).
+ */
+function workerRr(rr: VcpuRrChannels): MachineRrHooks {
   const mailbox = new VcpuEventMailbox(rr.mailbox);
   let icountNow = (): number => 0;
-  const hook = {
-    mode: 'record' as const,
-    clockWarp: (ns: number): void => {
-      if (!mailbox.append(icountNow(), VCPU_EVENT_CLOCK_WARP, ns)) throw new Error('vCPU event mailbox full (the main thread stopped draining it)');
-    },
-    bind: (machine: { readonly totalSteps: number }): void => {
-      icountNow = () => machine.totalSteps;
-    },
+  boundHooks.push({ bind: (machine) => { icountNow = () => machine.totalSteps; } });
+  const post = (kind: number, value: number): void => {
+    if (!mailbox.append(icountNow(), kind, value)) throw new Error('vCPU event mailbox full (the main thread stopped draining it)');
   };
-  boundHooks.push(hook);
-  return hook;
+  const readKind = (clock: GuestReadableClock): number => (clock === 'host' ? VCPU_EVENT_CLOCK_READ_HOST : VCPU_EVENT_CLOCK_READ_REALTIME);
+  if (rr.mode === 'replay') {
+    const inputs = rr.inputs === undefined ? undefined : new VcpuEventMailbox(rr.inputs);
+    return {
+      mode: 'replay',
+      clockRead: (clock, ns) => {
+        const next = inputs?.takeFirst();
+        if (next !== undefined && next.kind === readKind(clock) && next.icount === icountNow()) return next.value;
+        post(VCPU_EVENT_UNEXPECTED_CLOCK_READ, readKind(clock));
+        return ns;
+      },
+    };
+  }
+  return {
+    mode: 'record',
+    clockWarp: (ns) => post(VCPU_EVENT_CLOCK_WARP, ns),
+    clockRead: (clock, ns) => post(readKind(clock), ns),
+  };
 }
 const boundHooks: Array<{ bind(machine: { readonly totalSteps: number }): void }> = [];
 

@@ -82,6 +82,11 @@ export class Recorder {
     return taken;
   }
 
+  /** icount shift=auto: adjustment timer `id` changed the shift (already applied). */
+  shiftChanged(id: number, shift: number): void {
+    this.emit({ kind: 'timer', icount: this.icount, id, shift });
+  }
+
   /** Records a state digest if at least `minSteps` instructions ran since the last one. */
   digest(minSteps = 0): void {
     if (this.lastDigest >= 0 && this.icount - this.lastDigest < minSteps) return;

@@ -6,7 +6,8 @@
  * instead, and the last digest that matched: a divergence is a report, never a hang.
  */
 import type { Machine } from '../../board/machine-api.js';
-import type { BlockCompleteEvent, EndEvent, EntropyEvent, NetReceiveEvent, ReplayEvent } from '../log/events.js';
+import type { BlockCompleteEvent, ClockReadEvent, EndEvent, EntropyEvent, NetReceiveEvent, ReplayEvent } from '../log/events.js';
+import { MAX_ICOUNT_SHIFT } from '../../main-loop/icount.js';
 import { compareDigests, type StateDigester } from './digest.js';
 
 /** Where events come from (a LogCursor). */
@@ -20,6 +21,16 @@ export interface ReplayDevices {
   blockComplete(event: BlockCompleteEvent): boolean;
   entropy(event: EntropyEvent): boolean;
   netReceive(event: NetReceiveEvent): boolean;
+}
+
+/** The vCPU thread's side of a replay (ReplayVcpuChannel): host clock values the guest reads. */
+export interface ReplayVcpu {
+  /** Queues a recorded clock value for the guest's read at `e.icount`; false when the queue is full. */
+  queueClockRead(e: ClockReadEvent): boolean;
+  /** Queued clock values the guest has not read yet. */
+  readonly pendingClockReads: number;
+  /** A read the vCPU thread could not match with a queued value, described; undefined if none. */
+  takeMismatch(): string | undefined;
 }
 
 /** The replay stopped matching the log. */
@@ -48,6 +59,8 @@ export function describeEvent(e: ReplayEvent): string {
     case 'block-complete': return `completion of block request ${e.request} on virtio${e.slot} at instruction ${e.icount}`;
     case 'entropy': return `entropy for request ${e.request} on virtio${e.slot} at instruction ${e.icount}`;
     case 'net-receive': return `a ${e.frame.length}-byte frame for virtio${e.slot} at instruction ${e.icount}`;
+    case 'clock-read': return `a read of the ${e.clock} clock at instruction ${e.icount}`;
+    case 'timer': return `icount shift=auto adjustment to shift ${e.shift} at instruction ${e.icount}`;
     case 'digest': return `state digest at instruction ${e.icount}`;
     case 'end': return `end of recording (${e.reason}, exit ${e.exitCode}) at instruction ${e.icount}`;
     default: return `${e.kind} event at instruction ${e.icount}`;
@@ -65,7 +78,19 @@ export class Replayer {
     private readonly source: EventSource,
     private readonly digester: StateDigester,
     private readonly devices: ReplayDevices,
+    private readonly vcpu?: ReplayVcpu,
   ) {}
+
+  /**
+   * Reports (throws ReplayDivergence for) what the vCPU thread found wrong since the last call:
+   * a clock read the log did not have. Call under the locks.
+   */
+  checkVcpu(): void {
+    const mismatch = this.vcpu?.takeMismatch();
+    if (mismatch === undefined) return;
+    const next = this.source.peek();
+    this.diverge(next === undefined ? 'the end of the log' : describeEvent(next), mismatch);
+  }
 
   /** The instruction count of the next event, or undefined at the end of the log. */
   nextIcount(): number | undefined {
@@ -84,6 +109,9 @@ export class Replayer {
    */
   applyDue(): EndEvent | undefined {
     const now = this.machine.totalSteps;
+    this.checkVcpu();
+    const unread = this.vcpu?.pendingClockReads ?? 0;
+    if (unread > 0) this.diverge(`${unread} more read(s) of a host clock before instruction ${now}`, 'the guest did not read the clock');
     for (let e = this.source.peek(); e !== undefined && e.icount <= now; e = this.source.peek()) {
       if (e.icount < now) this.diverge(describeEvent(e), `the machine already at instruction ${now}`);
       this.source.next();
@@ -122,6 +150,15 @@ export class Replayer {
       }
       case 'clock-warp':
         this.machine.clocks.warp(e.ns);
+        return undefined;
+      case 'clock-read':
+        if (this.vcpu === undefined) this.diverge(describeEvent(e), 'a replay that cannot pass clock values to the vCPU');
+        if (!this.vcpu.queueClockRead(e)) this.diverge(describeEvent(e), 'more clock reads at one instruction than the queue holds');
+        return undefined;
+      case 'timer':
+        if (this.machine.clocks.icount?.shift !== 'auto') this.diverge(describeEvent(e), 'a machine without icount shift=auto');
+        if (e.shift > MAX_ICOUNT_SHIFT) this.diverge(describeEvent(e), `a shift beyond the largest, ${MAX_ICOUNT_SHIFT}`);
+        this.machine.clocks.setShift(e.shift);
         return undefined;
       case 'interrupt':
         return undefined; // a checkpoint only

@@ -52,7 +52,6 @@ export interface ClockReadEvent extends At {
   readonly value: number;
 }
 
-/** A main-loop timer expired (e.g. the icount shift=auto adjustment); `shift` after it. */
 /**
  * The virtual clock jumped `ns` forward while every hart waited for an interrupt (icount
  * sleep=on: idle time follows host time, QEMU's icount_warp_rt). Recorded by the vCPU thread.
@@ -62,6 +61,10 @@ export interface ClockWarpEvent extends At {
   readonly ns: number;
 }
 
+/**
+ * A main-loop timer that reads host time changed the guest's clock: an icount shift=auto
+ * adjustment (`id` 0: the virtual_rt timer, 1: the virtual timer) set the shift to `shift`.
+ */
 export interface TimerEvent extends At {
   readonly kind: 'timer';
   readonly id: number;

@@ -1,13 +1,24 @@
 /**
- * Events the vCPU thread records (an idle clock warp under icount sleep=on): it appends them
- * while holding the replay mutex, and the main thread drains them into the log while holding it
- * too, before any event of its own, so the log keeps the order in which the two threads held
- * the mutex. Layout: int32 [0] = entries in use; then entries of three float64 (icount, kind,
- * value) from byte 8.
+ * Events the vCPU thread records (an idle clock warp under icount sleep=on, a host clock value
+ * the guest read): it appends them while holding the replay mutex, and the main thread drains
+ * them into the log while holding it too, before any event of its own, so the log keeps the
+ * order in which the two threads held the mutex. Replaying, a second mailbox runs the other
+ * way: the main thread queues the recorded clock values, and the vCPU thread takes them in
+ * order; the vCPU thread reports what did not match in the first. Layout: int32 [0] = entries
+ * in use; then entries of three float64 (icount, kind, value) from byte 8.
  */
 
 /** Kinds of vCPU-thread events. */
 export const VCPU_EVENT_CLOCK_WARP = 1;
+/** The guest read the host (wall) clock; value = ns since machine creation. */
+export const VCPU_EVENT_CLOCK_READ_HOST = 2;
+/** The guest read the host monotonic clock; value = ns since machine creation. */
+export const VCPU_EVENT_CLOCK_READ_REALTIME = 3;
+/**
+ * Replaying: the guest read a clock for which the log had no value at this instruction count
+ * (value: the VCPU_EVENT_CLOCK_READ_* kind it read).
+ */
+export const VCPU_EVENT_UNEXPECTED_CLOCK_READ = 4;
 
 const HEADER_BYTES = 8;
 const ENTRY_F64 = 3;
@@ -40,6 +51,21 @@ export class VcpuEventMailbox {
     this.entries[n * ENTRY_F64 + 2] = value;
     Atomics.store(this.count, 0, n + 1);
     return true;
+  }
+
+  /** The first event, removed from the box (replay mutex held), or undefined when empty. */
+  takeFirst(): { icount: number; kind: number; value: number } | undefined {
+    const n = Atomics.load(this.count, 0);
+    if (n === 0) return undefined;
+    const e = { icount: this.entries[0]!, kind: this.entries[1]!, value: this.entries[2]! };
+    this.entries.copyWithin(0, ENTRY_F64, n * ENTRY_F64);
+    Atomics.store(this.count, 0, n - 1);
+    return e;
+  }
+
+  /** Events in the box. */
+  get size(): number {
+    return Atomics.load(this.count, 0);
   }
 
   /** Main thread, replay mutex held: hands every event to `take`, in order, and empties the box. */

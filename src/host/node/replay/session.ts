@@ -9,7 +9,8 @@ import { StateDigester } from '../../../replay/engine/digest.js';
 import { Recorder } from '../../../replay/engine/recorder.js';
 import { ReplayDivergence, Replayer, describeEvent, type ReplayDevices } from '../../../replay/engine/replayer.js';
 import type { EndEvent, LogHeader, LogImage, LogReader, LogWriter, ReplayEvent } from '../../../replay/log/index.js';
-import { VCPU_EVENT_CLOCK_WARP, type VcpuEventMailbox } from '../../../threads/vcpu/event-mailbox.js';
+import type { VcpuEventMailbox } from '../../../threads/vcpu/event-mailbox.js';
+import { drainVcpuEvents, type ReplayVcpuChannel } from '../../../replay/engine/vcpu-channel.js';
 import { LogCursor, describeReport } from '../../../replay/log/index.js';
 import type { VcpuController } from '../vcpu-controller.js';
 import { openLogReader, openLogWriter } from './log-file.js';
@@ -42,13 +43,7 @@ export class RecordSession {
 
   /** Starts recording `machine`: returns the recorder the input paths go through. */
   attach(machine: Machine, locked: LockedRunner, mailbox?: VcpuEventMailbox): Recorder {
-    const vcpuEvents = (): ReplayEvent[] => {
-      const out: ReplayEvent[] = [];
-      mailbox?.drain((icount, kind, value) => {
-        if (kind === VCPU_EVENT_CLOCK_WARP) out.push({ kind: 'clock-warp', icount, ns: value });
-      });
-      return out;
-    };
+    const vcpuEvents = (): ReplayEvent[] => (mailbox === undefined ? [] : drainVcpuEvents(mailbox));
     const recorder = new Recorder(machine, this.writer, new StateDigester(machine.arena, machine.ram, machine.harts), vcpuEvents);
     this.recorder = recorder;
     locked(() => recorder.digest());
@@ -124,18 +119,18 @@ export class ReplaySession {
    * events there under the locks, moves the limit on. Resolves when the log's end event is
    * applied, the log runs out (a crashed recording), a divergence is found, or `stop` is called.
    */
-  async drive(machine: Machine, controller: VcpuController, locked: LockedRunner, devices: ReplayDevices): Promise<ReplayOutcome> {
+  async drive(machine: Machine, controller: VcpuController, locked: LockedRunner, devices: ReplayDevices, vcpu?: ReplayVcpuChannel): Promise<ReplayOutcome> {
     // Atomics.waitAsync does not keep Node's event loop alive: a timer does, until the end.
     const keepAlive = setInterval(() => {}, 1000);
     try {
-      return await this.driveInner(machine, controller, locked, devices);
+      return await this.driveInner(machine, controller, locked, devices, vcpu);
     } finally {
       clearInterval(keepAlive);
     }
   }
 
-  private async driveInner(machine: Machine, controller: VcpuController, locked: LockedRunner, devices: ReplayDevices): Promise<ReplayOutcome> {
-    const replayer = new Replayer(machine, this.cursor, new StateDigester(machine.arena, machine.ram, machine.harts), devices);
+  private async driveInner(machine: Machine, controller: VcpuController, locked: LockedRunner, devices: ReplayDevices, vcpu?: ReplayVcpuChannel): Promise<ReplayOutcome> {
+    const replayer = new Replayer(machine, this.cursor, new StateDigester(machine.arena, machine.ram, machine.harts), devices, vcpu);
     // The machine stopped by itself (guest power-off): the events recorded at that instruction
     // (the final digest and the end) still apply.
     const stoppedOutcome = (): ReplayOutcome => {
@@ -159,6 +154,7 @@ export class ReplaySession {
         while (machine.totalSteps < target) {
           if (this.stopped) return stoppedOutcome();
           await controller.waitLimitReached(200);
+          if (vcpu?.mismatchWaiting === true) locked(() => replayer.checkVcpu());
           if (machine.totalSteps !== last) {
             last = machine.totalSteps;
             lastProgress = Date.now();

@@ -1,0 +1,59 @@
+/**
+ * The replay engine's side of the vCPU thread's mailboxes (src/threads/vcpu/event-mailbox.ts):
+ * recording, the events the vCPU thread logged (idle warps, host clock values the guest read)
+ * become log events; replaying, the recorded clock values are queued for the vCPU thread, and
+ * the reads it could not match come back as mismatch reports.
+ */
+import type { ClockReadEvent, ReplayEvent } from '../log/events.js';
+import {
+  VCPU_EVENT_CLOCK_READ_HOST, VCPU_EVENT_CLOCK_READ_REALTIME, VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_UNEXPECTED_CLOCK_READ,
+  type VcpuEventMailbox,
+} from '../../threads/vcpu/event-mailbox.js';
+import type { ReplayVcpu } from './replayer.js';
+
+const READ_KIND: Readonly<Record<ClockReadEvent['clock'], number>> = { host: VCPU_EVENT_CLOCK_READ_HOST, realtime: VCPU_EVENT_CLOCK_READ_REALTIME };
+
+function clockOfKind(kind: number): ClockReadEvent['clock'] | undefined {
+  return kind === VCPU_EVENT_CLOCK_READ_HOST ? 'host' : kind === VCPU_EVENT_CLOCK_READ_REALTIME ? 'realtime' : undefined;
+}
+
+/** Recording: the vCPU thread's events since the last call, as log events, in order. */
+export function drainVcpuEvents(mailbox: VcpuEventMailbox): ReplayEvent[] {
+  const out: ReplayEvent[] = [];
+  mailbox.drain((icount, kind, value) => {
+    if (kind === VCPU_EVENT_CLOCK_WARP) {
+      out.push({ kind: 'clock-warp', icount, ns: value });
+      return;
+    }
+    const clock = clockOfKind(kind);
+    if (clock !== undefined) out.push({ kind: 'clock-read', icount, clock, value });
+  });
+  return out;
+}
+
+/** Replaying: recorded clock values to the vCPU thread, its mismatch reports back. */
+export class ReplayVcpuChannel implements ReplayVcpu {
+  constructor(private readonly reports: VcpuEventMailbox, private readonly inputs: VcpuEventMailbox) {}
+
+  queueClockRead(e: ClockReadEvent): boolean {
+    return this.inputs.append(e.icount, READ_KIND[e.clock], e.value);
+  }
+
+  get pendingClockReads(): number {
+    return this.inputs.size;
+  }
+
+  /** Whether the vCPU thread reported anything (read without the locks). */
+  get mismatchWaiting(): boolean {
+    return this.reports.size > 0;
+  }
+
+  takeMismatch(): string | undefined {
+    let found: string | undefined;
+    this.reports.drain((icount, kind, value) => {
+      if (found !== undefined || kind !== VCPU_EVENT_UNEXPECTED_CLOCK_READ) return;
+      found = `the guest read the ${clockOfKind(value) ?? 'host'} clock at instruction ${icount}, where the log has no value for it`;
+    });
+    return found;
+  }
+}
