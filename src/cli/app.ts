@@ -125,18 +125,19 @@ function openConsole(o: RunOptions, io: ProgramIo): HostConsole {
       ? `${PROGRAM}: no graphical display and -monitor stdio: the serial port is not connected (use -serial file:PATH)\n`
       : `${PROGRAM}: no graphical display: using -serial mon:stdio (Ctrl-A x quits; -nographic hides this notice)\n`);
   }
-  const chardev = openSerial(serial);
+  // A replay's console file replaces the recording's only once the replay completes.
+  const chardev = openSerial(serial, o.rr?.mode === 'replay');
   return o.stdioMonitor === 'stdio' ? withStdioMonitor(chardev) : chardev;
 }
 
-function openSerial(serial: RunOptions['console']): HostConsole {
+function openSerial(serial: RunOptions['console'], staged: boolean): HostConsole {
   switch (serial.kind) {
     case 'null': return nullConsole();
     case 'stdio': return stdioConsole(false);
     case 'mon-stdio': return stdioConsole(true);
     case 'file':
       try {
-        return fileConsole(serial.path);
+        return fileConsole(serial.path, { staged });
       } catch (e) {
         throw new CliError(`-serial file:${serial.path}: could not open file: ${errnoText(e)}`);
       }
@@ -309,7 +310,8 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
     // The monitors: -S pauses the runner before it starts ('prelaunch' until cont).
     const vm = new MachineVmControl(loop instanceof ThreadedRunLoop ? loop.machineForMonitor() : machine, loop, {
       startPaused: o.startPaused,
-      ...(rr !== undefined ? { resetRefused: `system_reset is not supported while ${rr.kind === 'record' ? 'recording' : 'replaying'} yet` } : {}),
+      // A replay takes the recording's resets from the log; the user's would change the guest.
+      ...(rr?.kind === 'replay' ? { resetRefused: 'system_reset is refused while replaying: the replay applies the recording\'s resets' } : {}),
     });
     if (o.startPaused) await loop.pause();
     const monitorServers = await startMonitors(o, vm);
@@ -322,7 +324,8 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
     activeConsole.start({
       input: (bytes) => {
         if (rr?.kind === 'replay') {
-          if (!inputNoticeShown) io.stderr(`\r\n${PROGRAM}: replaying ${rr.session.path}: console input is ignored (Ctrl-A x quits)\r\n`);
+          const keys = activeConsole.quitKeys;
+          if (!inputNoticeShown) io.stderr(`\r\n${PROGRAM}: replaying ${rr.session.path}: console input is ignored${keys !== undefined ? ` (${keys} quits)` : ''}\r\n`);
           inputNoticeShown = true;
           return;
         }
@@ -359,11 +362,16 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
         rr.session.stop();
         const r = await driving;
         const code = reportReplay(r, machine.totalSteps, io);
-        if (code !== undefined) return code;
-        if (r.kind === 'end') {
-          const bad = checkOverlays(rr.session.path, virtioHost?.diskOverlays() ?? [], io);
-          if (bad) return REPLAY_DIVERGED_EXIT;
+        const complete = code === undefined && r.kind === 'end' && !checkOverlays(rr.session.path, virtioHost?.diskOverlays() ?? [], io);
+        const staged = activeConsole.staged;
+        if (staged !== undefined && complete) {
+          await activeConsole.flush();
+          staged.commit();
+        } else if (staged !== undefined) {
+          io.stderr(`${PROGRAM}: the replay's console output is in ${staged.path}; ${staged.target} is unchanged\n`);
         }
+        if (code !== undefined) return code;
+        if (r.kind === 'end' && !complete) return REPLAY_DIVERGED_EXIT;
       }
       return outcome.exitCode;
     } finally {

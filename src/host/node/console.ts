@@ -2,7 +2,7 @@
  * Console character devices on the Node host: stdio (optionally with QEMU's Ctrl-A mux keys),
  * a file, or nothing. Output must never block the machine and must not be lost at exit.
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, renameSync } from 'node:fs';
 import type { CharBackend } from '../../devices/char-backend.js';
 import { NULL_CHAR_BACKEND } from '../../devices/char-backend.js';
 import { MonitorLineInput, MuxDecoder, muxHelpText } from './mux.js';
@@ -55,6 +55,10 @@ class MonitorInput {
 export interface HostConsole {
   /** Where UART0 writes. */
   readonly backend: CharBackend;
+  /** How the user ends the program from this console's input ('Ctrl-A x'), if there is a way. */
+  readonly quitKeys?: string;
+  /** A file console writing to a temporary name first (see fileConsole). */
+  readonly staged?: StagedFile;
   /** Begins reading host input, if this console has any. */
   start(handlers: ConsoleHandlers): void;
   /** Resolves when all output written so far has reached the OS. */
@@ -75,21 +79,46 @@ export function nullConsole(): HostConsole {
   return { backend: NULL_CHAR_BACKEND, start: () => {}, flush: () => Promise.resolve(), close: () => {} };
 }
 
-/** `-serial file:PATH`; throws the `openSync` error if the file cannot be created. */
-export function fileConsole(path: string): HostConsole {
-  let fd: number | undefined = openSync(path, 'w');
+/** Output written under a temporary name, to be renamed over `target` only on `commit`. */
+export interface StagedFile {
+  /** Where the output goes meanwhile (beside the target). */
+  readonly path: string;
+  readonly target: string;
+  /** Closes the file and renames it over the target. */
+  commit(): void;
+}
+
+/**
+ * `-serial file:PATH`; throws the `openSync` error if the file cannot be created. `staged`
+ * (a replay): the output goes to `PATH.replay-PID` and replaces PATH only on `staged.commit()`,
+ * so a replay that diverges or is stopped leaves the recording's console file as it was.
+ */
+export function fileConsole(path: string, options: { staged?: boolean } = {}): HostConsole {
+  const out = options.staged === true ? `${path}.replay-${process.pid}` : path;
+  let fd: number | undefined = openSync(out, 'w');
+  const close = (): void => {
+    if (fd !== undefined) closeSync(fd);
+    fd = undefined;
+  };
   return {
     backend: {
       write(bytes: Uint8Array): void {
         if (fd !== undefined) writeAll(fd, bytes);
       },
     },
+    ...(options.staged === true ? {
+      staged: {
+        path: out,
+        target: path,
+        commit(): void {
+          close();
+          renameSync(out, path);
+        },
+      },
+    } : {}),
     start: () => {},
     flush: () => Promise.resolve(),
-    close(): void {
-      if (fd !== undefined) closeSync(fd);
-      fd = undefined;
-    },
+    close,
   };
 }
 
@@ -116,8 +145,11 @@ export function stdioConsole(mux: boolean): HostConsole {
   let session: StdioMonitorSession | undefined;
   let monitorFocus = false;
 
+  // Plain stdio has no escape keys; on a terminal (raw mode) Ctrl-C ends the program.
+  const quitKeys = mux ? 'Ctrl-A x' : stdin.isTTY ? 'Ctrl-C' : undefined;
   return {
     backend: { write: (bytes: Uint8Array) => out(bytes) },
+    ...(quitKeys !== undefined ? { quitKeys } : {}),
     start(handlers: ConsoleHandlers): void {
       if (started || closed) return;
       started = true;
@@ -206,6 +238,7 @@ export function withStdioMonitor(serial: HostConsole): HostConsole {
   };
   return {
     backend: serial.backend,
+    ...(serial.staged !== undefined ? { staged: serial.staged } : {}),
     start(handlers: ConsoleHandlers): void {
       serial.start(handlers);
       if (started || closed || handlers.monitor === undefined) return;

@@ -216,6 +216,20 @@ export class VcpuController {
     if (this.state === 'running') this.kick();
   }
 
+  /**
+   * Replay: a system reset by the vCPU thread, parked at the step limit; resolves once it is
+   * done (the vCPU parks at the limit again right after, which wakes this wait).
+   */
+  async resetAtLimit(): Promise<void> {
+    const before = this.control.resetsDone();
+    this.requestReset();
+    this.kick();
+    while (this.control.resetsDone() === before) {
+      if (this.state === 'stopped' || this.state === 'stopping') throw new VcpuError('vCPU reset: the vCPU thread stopped first');
+      await this.waitLimitReached(200);
+    }
+  }
+
   /** Pauses the vCPU; resolves once it is paused (rejects if it stopped instead). */
   async stop(): Promise<void> {
     this.control.requestPause();

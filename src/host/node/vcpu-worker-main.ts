@@ -13,7 +13,8 @@ import { attachLocks, setCurrentThreadId, withReplayThenBql } from '../../thread
 import { ByteRing } from '../../threads/vcpu/byte-ring.js';
 import { VcpuControl } from '../../threads/vcpu/control.js';
 import {
-  VCPU_EVENT_CLOCK_READ_HOST, VCPU_EVENT_CLOCK_READ_REALTIME, VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_UNEXPECTED_CLOCK_READ, VcpuEventMailbox,
+  VCPU_EVENT_CLOCK_READ_HOST, VCPU_EVENT_CLOCK_READ_REALTIME, VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_MONITOR_RESET, VCPU_EVENT_UNEXPECTED_CLOCK_READ,
+  VcpuEventMailbox,
 } from '../../threads/vcpu/event-mailbox.js';
 import { runVcpuLoop } from '../../threads/vcpu/vcpu-worker.js';
 import { NodeHostTime } from './host-time.js';
@@ -24,7 +25,7 @@ import type { VcpuMessage, VcpuRrChannels, VcpuWorkerData } from './vcpu-protoco
  * mailbox. Replaying: clock reads take the recorded values queued by the main thread, and a read
  * the log did not expect is reported through the mailbox (the main thread stops the replay).
  */
-function workerRr(rr: VcpuRrChannels): MachineRrHooks {
+function workerRr(rr: VcpuRrChannels): { hooks: MachineRrHooks; onReset?: () => void } {
   const mailbox = new VcpuEventMailbox(rr.mailbox);
   let icountNow = (): number => 0;
   boundHooks.push({ bind: (machine) => { icountNow = () => machine.totalSteps; } });
@@ -35,19 +36,24 @@ function workerRr(rr: VcpuRrChannels): MachineRrHooks {
   if (rr.mode === 'replay') {
     const inputs = rr.inputs === undefined ? undefined : new VcpuEventMailbox(rr.inputs);
     return {
-      mode: 'replay',
-      clockRead: (clock, ns) => {
-        const next = inputs?.takeFirst();
-        if (next !== undefined && next.kind === readKind(clock) && next.icount === icountNow()) return next.value;
-        post(VCPU_EVENT_UNEXPECTED_CLOCK_READ, readKind(clock));
-        return ns;
+      hooks: {
+        mode: 'replay',
+        clockRead: (clock, ns) => {
+          const next = inputs?.takeFirst();
+          if (next !== undefined && next.kind === readKind(clock) && next.icount === icountNow()) return next.value;
+          post(VCPU_EVENT_UNEXPECTED_CLOCK_READ, readKind(clock));
+          return ns;
+        },
       },
     };
   }
   return {
-    mode: 'record',
-    clockWarp: (ns) => post(VCPU_EVENT_CLOCK_WARP, ns),
-    clockRead: (clock, ns) => post(readKind(clock), ns),
+    hooks: {
+      mode: 'record',
+      clockWarp: (ns) => post(VCPU_EVENT_CLOCK_WARP, ns),
+      clockRead: (clock, ns) => post(readKind(clock), ns),
+    },
+    onReset: () => post(VCPU_EVENT_MONITOR_RESET, 0),
   };
 }
 const boundHooks: Array<{ bind(machine: { readonly totalSteps: number }): void }> = [];
@@ -64,6 +70,7 @@ function main(): void {
   const control = new VcpuControl(data.control);
   const ring = new ByteRing(data.ring);
   const overflow: Uint8Array[] = [];
+  const rr = data.rr === undefined ? undefined : workerRr(data.rr);
   const host: MachineHost = {
     console: {
       write(bytes: Uint8Array): void {
@@ -82,7 +89,7 @@ function main(): void {
     trace: data.trace,
     bql: locks.bql,
     virtioKick: () => control.ringDoorbell(),
-    ...(data.rr !== undefined ? { rr: workerRr(data.rr) } : {}),
+    ...(rr !== undefined ? { rr: rr.hooks } : {}),
   };
   const machine = withReplayThenBql(locks.bql, locks.replay, () =>
     createVirtMachine(data.config, host, { attach: { arena: data.arena, ram: data.ram } }));
@@ -97,6 +104,7 @@ function main(): void {
     control,
     time: host.time,
     afterSection: flush,
+    ...(rr?.onReset !== undefined ? { onReset: rr.onReset } : {}),
     onShutdown: (r) => {
       flush();
       post({ kind: 'shutdown', cause: r.cause, exitCode: r.exitCode });

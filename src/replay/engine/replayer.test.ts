@@ -5,7 +5,8 @@ import { Clocks } from '../../main-loop/clocks.js';
 import { FakeHostTime } from '../../main-loop/fake-host-time.js';
 import { icountConfig } from '../../main-loop/icount.js';
 import {
-  VCPU_EVENT_CLOCK_READ_HOST, VCPU_EVENT_CLOCK_READ_REALTIME, VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_UNEXPECTED_CLOCK_READ, VcpuEventMailbox,
+  VCPU_EVENT_CLOCK_READ_HOST, VCPU_EVENT_CLOCK_READ_REALTIME, VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_MONITOR_RESET, VCPU_EVENT_UNEXPECTED_CLOCK_READ,
+  VcpuEventMailbox,
 } from '../../threads/vcpu/event-mailbox.js';
 import type { ReplayEvent } from '../log/events.js';
 import type { StateDigester } from './digest.js';
@@ -101,4 +102,28 @@ test('replaying: more clock values at one instruction than the queue holds is a 
   setSteps(10);
   assert.throws(() => new Replayer(machine, source(events), noDigests, noDevices, vcpu).applyDue(),
     (e: unknown) => e instanceof ReplayDivergence && /more clock reads at one instruction/.test(e.found));
+});
+
+test('replaying: applyDue stops at a logged system reset; the rest of the events at that count come after it', () => {
+  const { machine, setSteps } = fakeMachine(4);
+  const events: ReplayEvent[] = [
+    { kind: 'request', icount: 50, what: 'reset', cause: 'host-qmp-system-reset' },
+    { kind: 'timer', icount: 50, id: 0, shift: 3 },
+    { kind: 'end', icount: 50, reason: 'shutdown', exitCode: 0 },
+  ];
+  const r = new Replayer(machine, source(events), noDigests, noDevices);
+  setSteps(50);
+  assert.equal(r.applyDue(), undefined);
+  assert.equal(r.takeResetRequest(), true);
+  assert.equal(r.takeResetRequest(), false, 'reading clears it');
+  assert.equal(r.nextIcount(), 50);
+  assert.throws(() => r.applyDue(), (e: unknown) => e instanceof ReplayDivergence && /without icount shift=auto/.test(e.found));
+  const other = new Replayer(machine, source([{ kind: 'request', icount: 50, what: 'shutdown', cause: 'guest' }]), noDigests, noDevices);
+  assert.throws(() => other.applyDue(), (e: unknown) => e instanceof ReplayDivergence && /request kind/.test(e.found));
+});
+
+test('recording: a monitor reset done by the vCPU thread becomes a request event with its cause', () => {
+  const m = VcpuEventMailbox.create(4);
+  m.append(77, VCPU_EVENT_MONITOR_RESET, 0);
+  assert.deepEqual(drainVcpuEvents(m), [{ kind: 'request', icount: 77, what: 'reset', cause: 'host-qmp-system-reset' }]);
 });

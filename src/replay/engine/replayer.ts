@@ -59,6 +59,7 @@ export function describeEvent(e: ReplayEvent): string {
     case 'block-complete': return `completion of block request ${e.request} on virtio${e.slot} at instruction ${e.icount}`;
     case 'entropy': return `entropy for request ${e.request} on virtio${e.slot} at instruction ${e.icount}`;
     case 'net-receive': return `a ${e.frame.length}-byte frame for virtio${e.slot} at instruction ${e.icount}`;
+    case 'request': return `a system ${e.what} (${e.cause}) at instruction ${e.icount}`;
     case 'clock-read': return `a read of the ${e.clock} clock at instruction ${e.icount}`;
     case 'timer': return `icount shift=auto adjustment to shift ${e.shift} at instruction ${e.icount}`;
     case 'digest': return `state digest at instruction ${e.icount}`;
@@ -72,6 +73,7 @@ export class Replayer {
   private lastGoodDigest: number | undefined;
   /** Events applied so far. */
   applied = 0;
+  private resetDue = false;
 
   constructor(
     private readonly machine: Machine,
@@ -97,6 +99,17 @@ export class Replayer {
     return this.source.peek()?.icount;
   }
 
+  /**
+   * Whether the last applyDue stopped at a system reset (a logged monitor `system_reset`): the
+   * caller has the vCPU thread do it, then calls applyDue again for the rest of the events at
+   * that count. Reading it clears it.
+   */
+  takeResetRequest(): boolean {
+    const due = this.resetDue;
+    this.resetDue = false;
+    return due;
+  }
+
   /** The instruction count of the last digest that matched. */
   get lastMatchingDigest(): number | undefined {
     return this.lastGoodDigest;
@@ -118,6 +131,7 @@ export class Replayer {
       const end = this.apply(e);
       this.applied++;
       if (end !== undefined) return end;
+      if (this.resetDue) return undefined;
     }
     return undefined;
   }
@@ -159,6 +173,10 @@ export class Replayer {
         if (this.machine.clocks.icount?.shift !== 'auto') this.diverge(describeEvent(e), 'a machine without icount shift=auto');
         if (e.shift > MAX_ICOUNT_SHIFT) this.diverge(describeEvent(e), `a shift beyond the largest, ${MAX_ICOUNT_SHIFT}`);
         this.machine.clocks.setShift(e.shift);
+        return undefined;
+      case 'request':
+        if (e.what !== 'reset') return this.diverge(describeEvent(e), 'a request kind this replayer does not apply');
+        this.resetDue = true;
         return undefined;
       case 'interrupt':
         return undefined; // a checkpoint only

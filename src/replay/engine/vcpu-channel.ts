@@ -1,15 +1,18 @@
 /**
  * The replay engine's side of the vCPU thread's mailboxes (src/threads/vcpu/event-mailbox.ts):
- * recording, the events the vCPU thread logged (idle warps, host clock values the guest read)
- * become log events; replaying, the recorded clock values are queued for the vCPU thread, and
+ * recording, the events the vCPU thread logged (idle warps, host clock values the guest read,
+ * system resets the monitor asked for) become log events; replaying, the recorded clock values are queued for the vCPU thread, and
  * the reads it could not match come back as mismatch reports.
  */
 import type { ClockReadEvent, ReplayEvent } from '../log/events.js';
 import {
-  VCPU_EVENT_CLOCK_READ_HOST, VCPU_EVENT_CLOCK_READ_REALTIME, VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_UNEXPECTED_CLOCK_READ,
-  type VcpuEventMailbox,
+  VCPU_EVENT_CLOCK_READ_HOST, VCPU_EVENT_CLOCK_READ_REALTIME, VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_MONITOR_RESET,
+  VCPU_EVENT_UNEXPECTED_CLOCK_READ, type VcpuEventMailbox,
 } from '../../threads/vcpu/event-mailbox.js';
 import type { ReplayVcpu } from './replayer.js';
+
+/** The cause of a logged `system_reset` from the monitor (QEMU's SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET). */
+export const MONITOR_RESET_CAUSE = 'host-qmp-system-reset';
 
 const READ_KIND: Readonly<Record<ClockReadEvent['clock'], number>> = { host: VCPU_EVENT_CLOCK_READ_HOST, realtime: VCPU_EVENT_CLOCK_READ_REALTIME };
 
@@ -23,6 +26,10 @@ export function drainVcpuEvents(mailbox: VcpuEventMailbox): ReplayEvent[] {
   mailbox.drain((icount, kind, value) => {
     if (kind === VCPU_EVENT_CLOCK_WARP) {
       out.push({ kind: 'clock-warp', icount, ns: value });
+      return;
+    }
+    if (kind === VCPU_EVENT_MONITOR_RESET) {
+      out.push({ kind: 'request', icount, what: 'reset', cause: MONITOR_RESET_CAUSE });
       return;
     }
     const clock = clockOfKind(kind);

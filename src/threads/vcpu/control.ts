@@ -10,6 +10,7 @@
  *   [7] doorbell counter (bumped + notified by the vCPU thread when a guest rang a virtio queue)
  *   [8] replay: a step limit is set (1) or not (0)   [9,10] the limit, low and high words
  *   [11] replay: limit-reached counter (bumped + notified when the vCPU parks at the limit)
+ *   [12] system resets done by the vCPU thread (counter)
  */
 import { VcpuError } from './errors.js';
 import { VcpuState } from './vcpu-state.js';
@@ -26,8 +27,9 @@ const LIMIT_SET = 8;
 const LIMIT_LO = 9;
 const LIMIT_HI = 10;
 const REACHED = 11;
+const RESETS_DONE = 12;
 /** Int32 words in a control block. */
-export const VCPU_CONTROL_WORDS = 12;
+export const VCPU_CONTROL_WORDS = 13;
 
 /** One thread's view of a control block. */
 export class VcpuControl {
@@ -182,6 +184,16 @@ export class VcpuControl {
   /** Takes a pending reset request (vCPU thread only). */
   takeResetRequest(): boolean {
     return Atomics.exchange(this.w, RESET, 0) !== 0;
+  }
+
+  /** The vCPU thread finished a requested reset (vCPU thread only). */
+  reportResetDone(): void {
+    Atomics.add(this.w, RESETS_DONE, 1);
+  }
+
+  /** Requested resets the vCPU thread has done (main thread: compare before and after a request). */
+  resetsDone(): number {
+    return Atomics.load(this.w, RESETS_DONE);
   }
 
   /** Blocks up to `ms` while a pause is requested and no quit or reset (vCPU thread only). */

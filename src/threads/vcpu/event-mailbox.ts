@@ -19,6 +19,8 @@ export const VCPU_EVENT_CLOCK_READ_REALTIME = 3;
  * (value: the VCPU_EVENT_CLOCK_READ_* kind it read).
  */
 export const VCPU_EVENT_UNEXPECTED_CLOCK_READ = 4;
+/** Recording: the vCPU thread did a system reset the monitor requested (value 0). */
+export const VCPU_EVENT_MONITOR_RESET = 5;
 
 const HEADER_BYTES = 8;
 const ENTRY_F64 = 3;

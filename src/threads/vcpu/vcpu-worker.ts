@@ -19,6 +19,8 @@ export interface VcpuLoopDeps {
   readonly time: HostTime;
   /** Called after every execution section, holding no lock (e.g. flush console output). */
   readonly afterSection?: () => void;
+  /** A requested system reset was done (called holding the replay mutex and the BQL). */
+  readonly onReset?: () => void;
   /** The guest asked to stop the machine; the loop ends after this. */
   readonly onShutdown: (result: Extract<SliceResult, { kind: 'shutdown' }>) => void;
   /** Steps in the first slice (default 20 000). */
@@ -40,7 +42,12 @@ export function runVcpuLoop(d: VcpuLoopDeps): void {
   let budget = d.initialBudget ?? 20_000;
   // A system reset requested by the main thread (monitor), between sections: replay, then BQL.
   const resetIfRequested = (): void => {
-    if (control.takeResetRequest()) withReplayThenBql(d.locks.bql, d.locks.replay, () => machine.reset());
+    if (!control.takeResetRequest()) return;
+    withReplayThenBql(d.locks.bql, d.locks.replay, () => {
+      machine.reset();
+      d.onReset?.();
+    });
+    control.reportResetDone();
   };
   state.transition('running');
   try {

@@ -172,6 +172,13 @@ export class ReplaySession {
         }
         const end = locked(() => replayer.applyDue());
         if (end !== undefined) return { kind: 'end', event: end, events: replayer.applied };
+        if (replayer.takeResetRequest()) {
+          try {
+            await controller.resetAtLimit();
+          } catch {
+            return stoppedOutcome();
+          }
+        }
       }
     } catch (e) {
       if (e instanceof ReplayDivergence) return { kind: 'diverged', error: e };
