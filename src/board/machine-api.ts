@@ -76,15 +76,29 @@ export interface TraceFlags {
 export type GuestReadableClock = 'host' | 'realtime';
 
 /**
- * Record/replay hooks of the board. Recording: the board reports each idle clock warp (icount
- * sleep=on: the host time spent idle, added to the virtual clock) and each host clock value the
- * guest sees, to be logged. Replaying: the board never warps by itself (the log's warps are
- * applied from outside) and takes the clock values from the log: `clockRead` returns the
- * recorded value, or reports a divergence and returns `ns`, this run's reading.
+ * Record/replay hooks of the board; `icount` is the exact instruction count. Recording: the
+ * board reports each idle clock warp (icount sleep=on: the host time spent idle, added to the
+ * virtual clock) and each host clock value the guest sees, to be logged. Replaying: the board
+ * never warps by itself (the log's warps are applied from outside) and takes the clock values
+ * from the log: `clockRead` returns the recorded value, or reports a divergence and returns
+ * `ns`, this run's reading. Both modes may report every interrupt a hart takes (checkpoints:
+ * logged when recording, compared with the log when replaying).
  */
 export type MachineRrHooks =
-  | { readonly mode: 'record'; clockWarp(ns: number): void; clockRead(clock: GuestReadableClock, ns: number): void }
-  | { readonly mode: 'replay'; clockRead(clock: GuestReadableClock, ns: number): number };
+  | {
+    readonly mode: 'record';
+    clockWarp(ns: number, icount: number): void;
+    clockRead(clock: GuestReadableClock, ns: number, icount: number): void;
+    readonly interrupt?: (hart: number, cause: number, icount: number) => void;
+    /** The events reported are piling up (the main thread drains them): end the slice. */
+    readonly backlogged?: () => boolean;
+  }
+  | {
+    readonly mode: 'replay';
+    clockRead(clock: GuestReadableClock, ns: number, icount: number): number;
+    readonly interrupt?: (hart: number, cause: number, icount: number) => void;
+    readonly backlogged?: () => boolean;
+  };
 
 export interface MachineHost {
   /** UART0's output. */

@@ -179,7 +179,7 @@ class VirtMachine implements Machine {
     this.w = this.arena.allocate('board', 'clock', 8);
     this.arena.u32.fill(0, this.w, this.w + 8);
     try {
-      this.clocks = new Clocks(host.time, config.icount, () => this.totalSteps + (this.running?.runSteps ?? 0), {
+      this.clocks = new Clocks(host.time, config.icount, () => this.exactSteps(), {
         store: clockStoreIn(this.arena),
         attach: attach !== undefined,
       });
@@ -246,6 +246,7 @@ class VirtMachine implements Machine {
           time,
           ...(firmware !== undefined ? { firmware } : {}),
           ...(trace !== undefined ? { trace } : {}),
+          ...(host.rr?.interrupt !== undefined ? { onInterrupt: (cause: number) => host.rr?.interrupt?.(i, cause, this.exactSteps()) } : {}),
         }),
       );
     }
@@ -429,9 +430,14 @@ class VirtMachine implements Machine {
     const rr = this.host.rr;
     if (!guestVisible || rr === undefined || this.rtcClock === 'virtual') return ns;
     const clock = this.rtcClock === 'host' ? 'host' : 'realtime';
-    if (rr.mode === 'replay') return rr.clockRead(clock, ns);
-    rr.clockRead(clock, ns);
+    if (rr.mode === 'replay') return rr.clockRead(clock, ns, this.exactSteps());
+    rr.clockRead(clock, ns, this.exactSteps());
     return ns;
+  }
+
+  /** Instructions executed so far, including the running hart's current run (exact inside MMIO). */
+  private exactSteps(): number {
+    return this.totalSteps + (this.running?.runSteps ?? 0);
   }
 
   /**
@@ -735,7 +741,7 @@ class VirtMachine implements Machine {
     if (this.clocks.idleWarping) {
       const ns = this.clocks.endIdleWarp();
       const rr = this.host.rr;
-      if (rr?.mode === 'record' && ns > 0) rr.clockWarp(ns);
+      if (rr?.mode === 'record' && ns > 0) rr.clockWarp(ns, this.totalSteps);
     }
     let budget = Math.max(0, Math.floor(maxSteps));
     while (true) {
@@ -749,6 +755,8 @@ class VirtMachine implements Machine {
         if (idle !== undefined) return idle;
         continue;
       }
+      // Record/replay: the vCPU thread's event mailbox is filling up; let the main thread drain it.
+      if (this.host.rr?.backlogged?.() === true) return RUNNING;
       const hart = this.harts[i]!;
       let n = Math.min(this.quantum - this.rrUsed, budget);
       if (this.icount) {

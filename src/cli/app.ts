@@ -283,7 +283,12 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
       ? new ThreadedRunLoop(machine, host.time, {
         console: host.console, trace: o.trace, log: host.log, onDoorbell: () => hooks.doorbell(),
         ...(lockMode !== undefined ? { mode: lockMode } : {}),
-        ...(rr !== undefined && mailbox !== undefined ? { rr: { mode: rr.kind, mailbox: mailbox.buffer, ...(clockInputs !== undefined ? { inputs: clockInputs.buffer } : {}) } } : {}),
+        ...(rr !== undefined && mailbox !== undefined ? {
+          rr: {
+            mode: rr.kind, mailbox: mailbox.buffer, ...(clockInputs !== undefined ? { inputs: clockInputs.buffer } : {}),
+            interrupts: rr.kind === 'record' || rr.session.interruptCheckpoints,
+          },
+        } : {}),
       })
       : new RunLoop(machine, host.time);
     // The main loop's timers and bottom halves, under the locks when the harts run in a thread.

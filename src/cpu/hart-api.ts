@@ -52,6 +52,12 @@ export interface HartOptions {
   time: GuestTime;
   firmware?: MachineModeFirmware;
   trace?: CpuTracer;
+  /**
+   * Called each time the hart takes an interrupt (`cause`: the interrupt number, as in mcause
+   * without its top bit), before the handler's first instruction; `runSteps` is the count.
+   * Record/replay logs these as checkpoints.
+   */
+  onInterrupt?: (cause: number) => void;
 }
 
 export interface HartApi {

@@ -181,6 +181,7 @@ export class Hart implements HartApi {
   private fDp: DecodedPage;
   private fPage = 0;
   private curSteps = 0;
+  private readonly onInterrupt: ((cause: number) => void) | undefined;
   private curTraps = 0;
   private running = false;
   /** Bumped whenever cached fetch state must be dropped (TLB flush, fence.i). */
@@ -193,6 +194,7 @@ export class Hart implements HartApi {
     this.time = options.time;
     this.firmware = options.firmware;
     this.trace = options.trace;
+    this.onInterrupt = options.onInterrupt;
     this.traceInsn = options.trace?.instruction !== undefined;
     const arena: StateArena = options.arena;
     const owner = `hart${options.hartId}`;
@@ -1210,6 +1212,7 @@ export class Hart implements HartApi {
     for (const irq of IRQ_ORDER) {
       if (irqs & (1 << irq)) {
         this.misc[M_PC] = this.enterTrap(irq, 0, this.misc[M_PC]!, true);
+        this.onInterrupt?.(irq);
         return true;
       }
     }

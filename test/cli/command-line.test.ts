@@ -57,7 +57,7 @@ test('bad -m, -smp, -M, -cpu, -d, -serial, -icount values are errors', async () 
     [['-d', 'int,foo'], /foo/],
     [['-serial', 'tcp::4444'], /-serial tcp::4444/],
     [['-icount', 'shift=auto,sleep=off'], /shift=auto and sleep=off are incompatible/],
-    [['-icount', 'shift=auto,rr=record,rrfile=x.log'], /shift=auto,rr=record: not supported yet/],
+    [['-icount', 'shift=auto,rr=record,rrfile=x.log,rrsnapshot=init'], /rrsnapshot is not supported yet/],
   ];
   const results = await Promise.all(cases.map(([args]) => runCli(args)));
   cases.forEach(([, pattern], i) => assertError(results[i], pattern));

@@ -23,6 +23,7 @@ function rewriteLog(source: string, path: string, events: readonly ReplayEvent[]
   const parts: Uint8Array[] = [];
   const writer = new LogWriter({ write: (b) => parts.push(b.slice()), sync: () => {} }, {
     replayvm: header.body.replayvm, created: header.body.created, machine: header.body.machine, images: header.body.images,
+    ...(Array.isArray(header.body['checkpoints']) ? { checkpoints: header.body['checkpoints'] as string[] } : {}),
   }, { compress: nodeCompress() });
   for (const e of events) writer.append(e);
   writer.close();
@@ -65,7 +66,7 @@ before(async () => {
 });
 
 const DIVERGENCE_RE = /replayvm: replay diverged at instruction (\d+): expected (.+?); found (.+?); (?:last matching digest at instruction (\d+)|no digest matched before)\n/;
-const EXPECTED_KINDS = /^(state digest|console input|completion of block request|entropy for request|a \d+-byte frame|queue work|end of recording|.* event) .*at instruction \d+/;
+const EXPECTED_KINDS = /^(state digest|console input|completion of block request|entropy for request|a \d+-byte frame|queue work|end of recording|interrupt \d+|.* event) .*at instruction \d+/;
 
 /**
  * Changes one payload byte of the first (or `last`) event `pick` accepts, replays, checks the
@@ -128,6 +129,44 @@ test('one byte of entropy changed in the log: the replay stops with a divergence
     (e) => (e.kind === 'entropy' && e.bytes.length > 0 ? e.bytes : undefined),
     (old) => ({ at: 0, value: old ^ 0xff }));
   t.diagnostic(report);
+});
+
+/** Replays `events` (a changed copy of the recording's) and returns the divergence report's parts. */
+async function replayChanged(name: string, events: readonly ReplayEvent[]): Promise<{ icount: number; expected: string; found: string; line: string }> {
+  if (recorded === undefined) throw recordError instanceof Error ? recordError : new Error(String(recordError));
+  const log = join(tmp.dir, `${name}.rrlog`);
+  rewriteLog(recorded.log, log, events);
+  const p = await run(['replay', log], 120_000);
+  assert.deepEqual(p.exited, { status: 3, signal: null }, `a diverging replay exits with status 3: ${p.describe()}`);
+  const m = DIVERGENCE_RE.exec(p.stderr);
+  assert.ok(m !== null, `one-line divergence report: ${p.describe()}`);
+  return { icount: Number(m[1]), expected: m[2]!, found: m[3]!, line: m[0].trim() };
+}
+
+test('interrupt checkpoints: a logged interrupt with another cause, or one instruction later, is reported where it happens', { timeout: 300_000 }, async (t) => {
+  if (recorded === undefined) throw recordError instanceof Error ? recordError : new Error(String(recordError));
+  const interrupts = recorded.events.flatMap((e, i) => (e.kind === 'interrupt' ? [i] : []));
+  assert.ok(interrupts.length > 100, `the Linux recording has interrupt checkpoints (${interrupts.length})`);
+  const index = interrupts[Math.floor(interrupts.length / 2)]!;
+  const target = recorded.events[index]!;
+  assert.ok(target.kind === 'interrupt');
+  const name = (c: number): string => ({ 5: 'supervisor timer', 9: 'supervisor external' } as Record<number, string>)[c] ?? '';
+
+  const otherCause = target.cause === 5 ? 9 : 5;
+  const cause = await replayChanged('interrupt-cause', recorded.events.map((e, i) => (i === index ? { ...target, cause: otherCause } : e)));
+  t.diagnostic(cause.line);
+  assert.equal(cause.icount, target.icount, 'reported at the interrupt\'s instruction count');
+  assert.equal(cause.expected, `interrupt ${otherCause} (${name(otherCause)}) on hart ${target.hart} at instruction ${target.icount}`);
+  assert.equal(cause.found, `interrupt ${target.cause} (${name(target.cause)}) on hart ${target.hart} at instruction ${target.icount}`);
+
+  const later = await replayChanged('interrupt-later', recorded.events.map((e, i) => (i === index ? { ...target, icount: target.icount + 1 } : e)));
+  t.diagnostic(later.line);
+  assert.match(later.expected, new RegExp(`^interrupt ${target.cause} .* at instruction ${target.icount + 1}$`));
+  assert.match(later.found, new RegExp(`^interrupt ${target.cause} .* at instruction ${target.icount}$`));
+
+  const dropped = await replayChanged('interrupt-missing', recorded.events.filter((_, i) => i !== index));
+  t.diagnostic(dropped.line);
+  assert.match(dropped.found, new RegExp(`^interrupt ${target.cause} .* at instruction ${target.icount}$`), 'an interrupt the log does not have');
 });
 
 test('the unchanged rebuilt log still replays completely (the rewriting itself is faithful)', { timeout: 300_000 }, async () => {

@@ -9,6 +9,8 @@ export interface VcpuRrChannels {
   readonly mailbox: SharedArrayBuffer;
   /** Replaying: the recorded host clock values, queued for the vCPU thread. */
   readonly inputs?: SharedArrayBuffer;
+  /** Interrupt checkpoints: report every interrupt a hart takes (recording; replaying a log that has them). */
+  readonly interrupts: boolean;
 }
 
 /** `workerData` of the vCPU worker: the configuration and the shared buffers (never copied). */

@@ -13,50 +13,58 @@ import { attachLocks, setCurrentThreadId, withReplayThenBql } from '../../thread
 import { ByteRing } from '../../threads/vcpu/byte-ring.js';
 import { VcpuControl } from '../../threads/vcpu/control.js';
 import {
-  VCPU_EVENT_CLOCK_READ_HOST, VCPU_EVENT_CLOCK_READ_REALTIME, VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_MONITOR_RESET, VCPU_EVENT_UNEXPECTED_CLOCK_READ,
-  VcpuEventMailbox,
+  VCPU_EVENT_CLOCK_READ_HOST, VCPU_EVENT_CLOCK_READ_REALTIME, VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_INTERRUPT, VCPU_EVENT_MONITOR_RESET,
+  VCPU_EVENT_UNEXPECTED_CLOCK_READ, VcpuEventMailbox, interruptValue,
 } from '../../threads/vcpu/event-mailbox.js';
 import { runVcpuLoop } from '../../threads/vcpu/vcpu-worker.js';
 import { NodeHostTime } from './host-time.js';
 import type { VcpuMessage, VcpuRrChannels, VcpuWorkerData } from './vcpu-protocol.js';
 
 /**
- * The board's record/replay hooks in the vCPU thread. Recording: warps and clock reads go to the
- * mailbox. Replaying: clock reads take the recorded values queued by the main thread, and a read
- * the log did not expect is reported through the mailbox (the main thread stops the replay).
+ * The board's record/replay hooks in the vCPU thread. Recording: warps, clock reads, monitor
+ * resets and interrupts go to the mailbox. Replaying: clock reads take the recorded values
+ * queued by the main thread; a read the log did not expect, and every interrupt taken (when the
+ * log has interrupt checkpoints), are reported through the mailbox for the main thread to check.
  */
-function workerRr(rr: VcpuRrChannels): { hooks: MachineRrHooks; onReset?: () => void } {
+function workerRr(rr: VcpuRrChannels): { hooks: MachineRrHooks; onReset?: () => void; backlogged: () => boolean } {
   const mailbox = new VcpuEventMailbox(rr.mailbox);
-  let icountNow = (): number => 0;
-  boundHooks.push({ bind: (machine) => { icountNow = () => machine.totalSteps; } });
-  const post = (kind: number, value: number): void => {
-    if (!mailbox.append(icountNow(), kind, value)) throw new Error('vCPU event mailbox full (the main thread stopped draining it)');
+  const post = (icount: number, kind: number, value: number): void => {
+    if (!mailbox.append(icount, kind, value)) throw new Error('vCPU event mailbox full (the main thread stopped draining it)');
   };
   const readKind = (clock: GuestReadableClock): number => (clock === 'host' ? VCPU_EVENT_CLOCK_READ_HOST : VCPU_EVENT_CLOCK_READ_REALTIME);
+  const interrupt = rr.interrupts ? (hart: number, cause: number, icount: number): void => post(icount, VCPU_EVENT_INTERRUPT, interruptValue(hart, cause)) : undefined;
+  const backlogged = (): boolean => mailbox.backlogged;
   if (rr.mode === 'replay') {
     const inputs = rr.inputs === undefined ? undefined : new VcpuEventMailbox(rr.inputs);
     return {
       hooks: {
         mode: 'replay',
-        clockRead: (clock, ns) => {
+        clockRead: (clock, ns, icount) => {
           const next = inputs?.takeFirst();
-          if (next !== undefined && next.kind === readKind(clock) && next.icount === icountNow()) return next.value;
-          post(VCPU_EVENT_UNEXPECTED_CLOCK_READ, readKind(clock));
+          if (next !== undefined && next.kind === readKind(clock) && next.icount === icount) return next.value;
+          post(icount, VCPU_EVENT_UNEXPECTED_CLOCK_READ, readKind(clock));
           return ns;
         },
+        backlogged,
+        ...(interrupt !== undefined ? { interrupt } : {}),
       },
+      backlogged,
     };
   }
   return {
     hooks: {
       mode: 'record',
-      clockWarp: (ns) => post(VCPU_EVENT_CLOCK_WARP, ns),
-      clockRead: (clock, ns) => post(readKind(clock), ns),
+      clockWarp: (ns, icount) => post(icount, VCPU_EVENT_CLOCK_WARP, ns),
+      clockRead: (clock, ns, icount) => post(icount, readKind(clock), ns),
+      backlogged,
+      ...(interrupt !== undefined ? { interrupt } : {}),
     },
-    onReset: () => post(VCPU_EVENT_MONITOR_RESET, 0),
+    onReset: () => post(machineSteps(), VCPU_EVENT_MONITOR_RESET, 0),
+    backlogged,
   };
 }
-const boundHooks: Array<{ bind(machine: { readonly totalSteps: number }): void }> = [];
+/** The machine's instruction count, once it exists (monitor resets are stamped with it). */
+let machineSteps = (): number => 0;
 
 function post(m: VcpuMessage): void {
   parentPort?.postMessage(m);
@@ -93,7 +101,7 @@ function main(): void {
   };
   const machine = withReplayThenBql(locks.bql, locks.replay, () =>
     createVirtMachine(data.config, host, { attach: { arena: data.arena, ram: data.ram } }));
-  for (const h of boundHooks) h.bind(machine);
+  machineSteps = () => machine.totalSteps;
   post({ kind: 'ready' });
   const flush = (): void => {
     while (overflow.length > 0) ring.writeAll(overflow.shift()!);
@@ -105,6 +113,7 @@ function main(): void {
     time: host.time,
     afterSection: flush,
     ...(rr?.onReset !== undefined ? { onReset: rr.onReset } : {}),
+    ...(rr !== undefined ? { backlogged: rr.backlogged } : {}),
     onShutdown: (r) => {
       flush();
       post({ kind: 'shutdown', cause: r.cause, exitCode: r.exitCode });

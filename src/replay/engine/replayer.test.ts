@@ -76,7 +76,7 @@ test('replaying: a clock read the log did not have, reported by the vCPU thread,
   setSteps(120);
   r.checkVcpu(); // nothing reported
   reports.append(120, VCPU_EVENT_UNEXPECTED_CLOCK_READ, VCPU_EVENT_CLOCK_READ_REALTIME);
-  assert.equal(vcpu.mismatchWaiting, true);
+  assert.equal(vcpu.reportsWaiting, true);
   assert.throws(() => r.checkVcpu(), (e: unknown) => e instanceof ReplayDivergence
     && /read the realtime clock at instruction 120/.test(e.found) && /end of recording/.test(e.expected));
 });

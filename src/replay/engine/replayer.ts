@@ -6,7 +6,7 @@
  * instead, and the last digest that matched: a divergence is a report, never a hang.
  */
 import type { Machine } from '../../board/machine-api.js';
-import type { BlockCompleteEvent, ClockReadEvent, EndEvent, EntropyEvent, NetReceiveEvent, ReplayEvent } from '../log/events.js';
+import type { BlockCompleteEvent, ClockReadEvent, EndEvent, InterruptEvent, EntropyEvent, NetReceiveEvent, ReplayEvent } from '../log/events.js';
 import { MAX_ICOUNT_SHIFT } from '../../main-loop/icount.js';
 import { compareDigests, type StateDigester } from './digest.js';
 
@@ -29,8 +29,16 @@ export interface ReplayVcpu {
   queueClockRead(e: ClockReadEvent): boolean;
   /** Queued clock values the guest has not read yet. */
   readonly pendingClockReads: number;
-  /** A read the vCPU thread could not match with a queued value, described; undefined if none. */
-  takeMismatch(): string | undefined;
+  /** What the vCPU thread reported since the last call (takes it). */
+  takeReports(): VcpuReports;
+}
+
+/** What the vCPU thread reports while replaying. */
+export interface VcpuReports {
+  /** The interrupts harts took, in order (when the log has interrupt checkpoints). */
+  readonly interrupts: readonly InterruptEvent[];
+  /** A clock read it could not match with a queued value, described; undefined if none. */
+  readonly mismatch: string | undefined;
 }
 
 /** The replay stopped matching the log. */
@@ -51,6 +59,12 @@ export class ReplayDivergence extends Error {
   }
 }
 
+/** RISC-V interrupt numbers by name (mcause without its top bit). */
+const INTERRUPT_NAMES: Readonly<Record<number, string>> = {
+  1: '1 (supervisor software)', 3: '3 (machine software)', 5: '5 (supervisor timer)', 7: '7 (machine timer)',
+  9: '9 (supervisor external)', 11: '11 (machine external)',
+};
+
 /** A short description of an event for reports. */
 export function describeEvent(e: ReplayEvent): string {
   switch (e.kind) {
@@ -59,6 +73,7 @@ export function describeEvent(e: ReplayEvent): string {
     case 'block-complete': return `completion of block request ${e.request} on virtio${e.slot} at instruction ${e.icount}`;
     case 'entropy': return `entropy for request ${e.request} on virtio${e.slot} at instruction ${e.icount}`;
     case 'net-receive': return `a ${e.frame.length}-byte frame for virtio${e.slot} at instruction ${e.icount}`;
+    case 'interrupt': return `interrupt ${INTERRUPT_NAMES[e.cause] ?? e.cause} on hart ${e.hart} at instruction ${e.icount}`;
     case 'request': return `a system ${e.what} (${e.cause}) at instruction ${e.icount}`;
     case 'clock-read': return `a read of the ${e.clock} clock at instruction ${e.icount}`;
     case 'timer': return `icount shift=auto adjustment to shift ${e.shift} at instruction ${e.icount}`;
@@ -81,22 +96,75 @@ export class Replayer {
     private readonly digester: StateDigester,
     private readonly devices: ReplayDevices,
     private readonly vcpu?: ReplayVcpu,
+    /** Compare the interrupts the vCPU thread reports with the log's interrupt checkpoints. */
+    private readonly checkInterrupts = false,
   ) {}
 
+  /** The log's interrupt checkpoints read ahead of the next event, not yet matched. */
+  private readonly expectedInterrupts: InterruptEvent[] = [];
+  private expectedHead = 0;
+
   /**
-   * Reports (throws ReplayDivergence for) what the vCPU thread found wrong since the last call:
-   * a clock read the log did not have. Call under the locks.
+   * Moves the interrupt checkpoints at the head of the log aside: the vCPU does not park at
+   * them; they are matched with what it reports (or dropped when not checked).
+   */
+  private pullCheckpoints(): void {
+    for (let e = this.source.peek(); e?.kind === 'interrupt'; e = this.source.peek()) {
+      this.source.next();
+      this.applied++;
+      if (this.checkInterrupts) this.expectedInterrupts.push(e);
+    }
+  }
+
+  /**
+   * Checks what the vCPU thread reported since the last call: a clock read the log did not
+   * have, or an interrupt that is not the log's next checkpoint, throws ReplayDivergence. Call
+   * under the locks.
    */
   checkVcpu(): void {
-    const mismatch = this.vcpu?.takeMismatch();
-    if (mismatch === undefined) return;
-    const next = this.source.peek();
-    this.diverge(next === undefined ? 'the end of the log' : describeEvent(next), mismatch);
+    if (this.vcpu === undefined) return;
+    const reports = this.vcpu.takeReports();
+    if (reports.mismatch !== undefined) {
+      const next = this.source.peek();
+      this.diverge(next === undefined ? 'the end of the log' : describeEvent(next), reports.mismatch);
+    }
+    for (const got of reports.interrupts) {
+      if (!this.checkInterrupts) break;
+      this.pullCheckpoints();
+      const want = this.expectedInterrupts[this.expectedHead];
+      const found = describeEvent(got);
+      // Reported at the interrupt's own count (the vCPU thread may have run on since).
+      if (want === undefined) {
+        const next = this.source.peek();
+        this.diverge(next === undefined ? 'the end of the log' : describeEvent(next), found, got.icount);
+      }
+      if (want.icount !== got.icount || want.hart !== got.hart || want.cause !== got.cause) {
+        this.diverge(describeEvent(want), found, Math.min(want.icount, got.icount));
+      }
+      this.expectedHead++;
+    }
+    if (this.expectedHead > 1024 || this.expectedHead === this.expectedInterrupts.length) {
+      this.expectedInterrupts.splice(0, this.expectedHead);
+      this.expectedHead = 0;
+    }
+  }
+
+  /** Every interrupt checkpoint before instruction `now` must have been taken. */
+  private checkInterruptsTaken(now: number, end: boolean): void {
+    const want = this.expectedInterrupts[this.expectedHead];
+    if (want !== undefined && (want.icount < now || end)) {
+      this.diverge(describeEvent(want), end ? 'the recording ended before it' : `no such interrupt taken before instruction ${now}`);
+    }
   }
 
   /** The instruction count of the next event, or undefined at the end of the log. */
   nextIcount(): number | undefined {
-    return this.source.peek()?.icount;
+    this.pullCheckpoints();
+    const e = this.source.peek();
+    if (e !== undefined) return e.icount;
+    // The log ran out (a crashed recording): run on to its last interrupt checkpoint.
+    const last = this.expectedInterrupts[this.expectedInterrupts.length - 1];
+    return last !== undefined && last.icount > this.machine.totalSteps ? last.icount : undefined;
   }
 
   /**
@@ -123,9 +191,11 @@ export class Replayer {
   applyDue(): EndEvent | undefined {
     const now = this.machine.totalSteps;
     this.checkVcpu();
+    this.pullCheckpoints();
+    this.checkInterruptsTaken(now, false);
     const unread = this.vcpu?.pendingClockReads ?? 0;
     if (unread > 0) this.diverge(`${unread} more read(s) of a host clock before instruction ${now}`, 'the guest did not read the clock');
-    for (let e = this.source.peek(); e !== undefined && e.icount <= now; e = this.source.peek()) {
+    for (let e = this.source.peek(); e !== undefined && e.icount <= now; this.pullCheckpoints(), e = this.source.peek()) {
       if (e.icount < now) this.diverge(describeEvent(e), `the machine already at instruction ${now}`);
       this.source.next();
       const end = this.apply(e);
@@ -181,13 +251,15 @@ export class Replayer {
       case 'interrupt':
         return undefined; // a checkpoint only
       case 'end':
+        this.checkInterruptsTaken(e.icount, true);
         return e;
       default:
         return this.diverge(describeEvent(e), 'an event kind this replayer does not apply yet');
     }
   }
 
-  private diverge(expected: string, found: string): never {
-    throw new ReplayDivergence(this.machine.totalSteps, expected, found, this.lastGoodDigest);
+  /** Stops the replay: at `icount` (default: the machine's count now). */
+  private diverge(expected: string, found: string, icount = this.machine.totalSteps): never {
+    throw new ReplayDivergence(icount, expected, found, this.lastGoodDigest);
   }
 }

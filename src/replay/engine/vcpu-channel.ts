@@ -4,12 +4,15 @@
  * system resets the monitor asked for) become log events; replaying, the recorded clock values are queued for the vCPU thread, and
  * the reads it could not match come back as mismatch reports.
  */
-import type { ClockReadEvent, ReplayEvent } from '../log/events.js';
+import type { ClockReadEvent, InterruptEvent, ReplayEvent } from '../log/events.js';
 import {
-  VCPU_EVENT_CLOCK_READ_HOST, VCPU_EVENT_CLOCK_READ_REALTIME, VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_MONITOR_RESET,
-  VCPU_EVENT_UNEXPECTED_CLOCK_READ, type VcpuEventMailbox,
+  VCPU_EVENT_CLOCK_READ_HOST, VCPU_EVENT_CLOCK_READ_REALTIME, VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_INTERRUPT, VCPU_EVENT_MONITOR_RESET,
+  VCPU_EVENT_UNEXPECTED_CLOCK_READ, interruptOf, type VcpuEventMailbox,
 } from '../../threads/vcpu/event-mailbox.js';
-import type { ReplayVcpu } from './replayer.js';
+import type { ReplayVcpu, VcpuReports } from './replayer.js';
+
+/** The header's `checkpoints` entry of a log with interrupt checkpoints. */
+export const INTERRUPT_CHECKPOINTS = 'interrupt';
 
 /** The cause of a logged `system_reset` from the monitor (QEMU's SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET). */
 export const MONITOR_RESET_CAUSE = 'host-qmp-system-reset';
@@ -26,6 +29,10 @@ export function drainVcpuEvents(mailbox: VcpuEventMailbox): ReplayEvent[] {
   mailbox.drain((icount, kind, value) => {
     if (kind === VCPU_EVENT_CLOCK_WARP) {
       out.push({ kind: 'clock-warp', icount, ns: value });
+      return;
+    }
+    if (kind === VCPU_EVENT_INTERRUPT) {
+      out.push({ kind: 'interrupt', icount, ...interruptOf(value) });
       return;
     }
     if (kind === VCPU_EVENT_MONITOR_RESET) {
@@ -51,16 +58,19 @@ export class ReplayVcpuChannel implements ReplayVcpu {
   }
 
   /** Whether the vCPU thread reported anything (read without the locks). */
-  get mismatchWaiting(): boolean {
+  get reportsWaiting(): boolean {
     return this.reports.size > 0;
   }
 
-  takeMismatch(): string | undefined {
-    let found: string | undefined;
+  takeReports(): VcpuReports {
+    const interrupts: InterruptEvent[] = [];
+    let mismatch: string | undefined;
     this.reports.drain((icount, kind, value) => {
-      if (found !== undefined || kind !== VCPU_EVENT_UNEXPECTED_CLOCK_READ) return;
-      found = `the guest read the ${clockOfKind(value) ?? 'host'} clock at instruction ${icount}, where the log has no value for it`;
+      if (kind === VCPU_EVENT_INTERRUPT) interrupts.push({ kind: 'interrupt', icount, ...interruptOf(value) });
+      else if (kind === VCPU_EVENT_UNEXPECTED_CLOCK_READ && mismatch === undefined) {
+        mismatch = `the guest read the ${clockOfKind(value) ?? 'host'} clock at instruction ${icount}, where the log has no value for it`;
+      }
     });
-    return found;
+    return { interrupts, mismatch };
   }
 }

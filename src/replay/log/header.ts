@@ -37,6 +37,11 @@ export interface LogHeaderInit {
    */
   readonly machine: object;
   readonly images: readonly LogImage[];
+  /**
+   * Optional checkpoint kinds the log holds besides digests (today 'interrupt': every interrupt
+   * a hart took, which a replay compares). Absent means none.
+   */
+  readonly checkpoints?: readonly string[];
 }
 
 /** The JSON body as read back (extra fields a newer minor version added are kept). */
@@ -61,7 +66,10 @@ export function encodeHeader(init: LogHeaderInit, major = FORMAT_MAJOR, minor = 
   if (typeof init.machine !== 'object' || init.machine === null || Array.isArray(init.machine)) {
     throw new RangeError('header.machine must be a JSON object');
   }
-  const body = { replayvm: init.replayvm, created: init.created, machine: init.machine, images: init.images };
+  const body = {
+    replayvm: init.replayvm, created: init.created, machine: init.machine, images: init.images,
+    ...(init.checkpoints !== undefined ? { checkpoints: init.checkpoints } : {}),
+  };
   const problem = bodyProblem(JSON.parse(JSON.stringify(body)) as unknown);
   if (problem !== undefined) throw new RangeError(`header: ${problem}`);
   const json = new TextEncoder().encode(JSON.stringify(body));
@@ -89,6 +97,9 @@ function bodyProblem(v: unknown): string | undefined {
   if (typeof v.created !== 'string') return "field 'created' must be a string";
   if (!isObject(v.machine)) return "field 'machine' must be an object";
   if (!Array.isArray(v.images)) return "field 'images' must be an array";
+  if (v.checkpoints !== undefined && !(Array.isArray(v.checkpoints) && v.checkpoints.every((c) => typeof c === 'string'))) {
+    return "field 'checkpoints' must be an array of strings";
+  }
   for (let i = 0; i < v.images.length; i++) {
     const im: unknown = v.images[i];
     if (!isObject(im)) return `images[${i}] must be an object`;

@@ -19,6 +19,11 @@ export interface VcpuLoopDeps {
   readonly time: HostTime;
   /** Called after every execution section, holding no lock (e.g. flush console output). */
   readonly afterSection?: () => void;
+  /**
+   * Record/replay: the vCPU thread's event mailbox is filling up; the loop waits (holding no
+   * lock) until the main thread has drained it.
+   */
+  readonly backlogged?: () => boolean;
   /** A requested system reset was done (called holding the replay mutex and the BQL). */
   readonly onReset?: () => void;
   /** The guest asked to stop the machine; the loop ends after this. */
@@ -64,6 +69,11 @@ export function runVcpuLoop(d: VcpuLoopDeps): void {
         continue;
       }
       const seenKick = control.kickValue();
+      if (d.backlogged?.() === true) {
+        control.reportLimitReached(); // wakes a replay driver, which drains the mailbox
+        control.sleep(seenKick, 2);
+        continue;
+      }
       // Replay: run exactly up to the next event's instruction count, then park until the main
       // thread has applied it and moved the limit.
       const limit = control.stepLimit();

@@ -10,7 +10,7 @@ import { Recorder } from '../../../replay/engine/recorder.js';
 import { ReplayDivergence, Replayer, describeEvent, type ReplayDevices } from '../../../replay/engine/replayer.js';
 import type { EndEvent, LogHeader, LogImage, LogReader, LogWriter, ReplayEvent } from '../../../replay/log/index.js';
 import type { VcpuEventMailbox } from '../../../threads/vcpu/event-mailbox.js';
-import { drainVcpuEvents, type ReplayVcpuChannel } from '../../../replay/engine/vcpu-channel.js';
+import { INTERRUPT_CHECKPOINTS, drainVcpuEvents, type ReplayVcpuChannel } from '../../../replay/engine/vcpu-channel.js';
 import { LogCursor, describeReport } from '../../../replay/log/index.js';
 import type { VcpuController } from '../vcpu-controller.js';
 import { openLogReader, openLogWriter } from './log-file.js';
@@ -38,7 +38,7 @@ export class RecordSession {
 
   /** Creates the log (refuses to overwrite an existing file) and writes its header. */
   static open(path: string, machine: RecordedMachine, images: readonly LogImage[], version: string): RecordSession {
-    return new RecordSession(path, openLogWriter(path, { replayvm: version, machine, images }));
+    return new RecordSession(path, openLogWriter(path, { replayvm: version, machine, images, checkpoints: [INTERRUPT_CHECKPOINTS] }));
   }
 
   /** Starts recording `machine`: returns the recorder the input paths go through. */
@@ -97,6 +97,12 @@ export class ReplaySession {
     return this.reader.header;
   }
 
+  /** Whether the log holds interrupt checkpoints (the replay then reports and compares them). */
+  get interruptCheckpoints(): boolean {
+    const c = this.header.body['checkpoints'];
+    return Array.isArray(c) && c.includes(INTERRUPT_CHECKPOINTS);
+  }
+
   /** The machine options the recording was made with. */
   get recordedMachine(): RecordedMachine {
     const m = this.header.body.machine as Partial<RecordedMachine>;
@@ -130,7 +136,8 @@ export class ReplaySession {
   }
 
   private async driveInner(machine: Machine, controller: VcpuController, locked: LockedRunner, devices: ReplayDevices, vcpu?: ReplayVcpuChannel): Promise<ReplayOutcome> {
-    const replayer = new Replayer(machine, this.cursor, new StateDigester(machine.arena, machine.ram, machine.harts), devices, vcpu);
+    const replayer = new Replayer(machine, this.cursor, new StateDigester(machine.arena, machine.ram, machine.harts), devices, vcpu,
+      vcpu !== undefined && this.interruptCheckpoints);
     // The machine stopped by itself (guest power-off): the events recorded at that instruction
     // (the final digest and the end) still apply.
     const stoppedOutcome = (): ReplayOutcome => {
@@ -154,7 +161,7 @@ export class ReplaySession {
         while (machine.totalSteps < target) {
           if (this.stopped) return stoppedOutcome();
           await controller.waitLimitReached(200);
-          if (vcpu?.mismatchWaiting === true) locked(() => replayer.checkVcpu());
+          if (vcpu?.reportsWaiting === true) locked(() => replayer.checkVcpu());
           if (machine.totalSteps !== last) {
             last = machine.totalSteps;
             lastProgress = Date.now();
