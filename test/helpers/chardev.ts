@@ -7,19 +7,12 @@
  */
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { describeDifference, readFinalState, startVm, type FinalState, type VmProcess } from './rr-driver.js';
+import { describeDifference, runInfo, startVm, type FinalState, type RunInfo, type VmProcess } from './rr-driver.js';
 
 /** One finished replayvm run. */
-export interface VmRun {
+export interface VmRun extends RunInfo {
   readonly label: string;
   readonly args: readonly string[];
-  readonly status: number | null;
-  readonly signal: NodeJS.Signals | null;
-  readonly timedOut: boolean;
-  readonly stdout: Buffer;
-  readonly stderr: string;
-  readonly wallMs: number;
-  readonly finalState: FinalState | undefined;
   /** The command line, status and output tails, for assertion messages. */
   readonly describe: string;
 }
@@ -52,18 +45,7 @@ export async function runVm(args: readonly string[], o: RunVmOptions): Promise<V
     await p.exit();
     throw new Error(`[${o.label}] ${e instanceof Error ? e.message : String(e)}\n${p.describe()}`);
   }
-  return {
-    label: o.label,
-    args,
-    status: p.exited?.status ?? null,
-    signal: p.exited?.signal ?? null,
-    timedOut: p.timedOut,
-    stdout: p.stdout,
-    stderr: p.stderr,
-    wallMs: p.wallMs,
-    finalState: readFinalState(statePath),
-    describe: `[${o.label}] ${p.describe()}`,
-  };
+  return { label: o.label, args, ...runInfo(p, statePath), describe: `[${o.label}] ${p.describe()}` };
 }
 
 /** The recording ran to its end: status `status`, its log written, its final state known. */

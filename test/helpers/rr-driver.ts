@@ -393,7 +393,8 @@ export function describeDifference(a: Buffer, b: Buffer, aName: string, bName: s
     `  ${aName}: ${ctx(a)}\n  ${bName}: ${ctx(b)}`;
 }
 
-function runInfo(p: VmProcess, finalStatePath: string): RunInfo {
+/** What a finished run gives (its final state read from `finalStatePath`). */
+export function runInfo(p: VmProcess, finalStatePath: string): RunInfo {
   return {
     status: p.exited?.status ?? null,
     signal: p.exited?.signal ?? null,
