@@ -9,6 +9,7 @@ import { closeSync, existsSync, openSync, readFileSync, renameSync, unlinkSync }
 import type { BootImage, Machine, MachineConfig, MachineHost, MachineRtc } from '../board/machine-api.js';
 import type { HostConsole, StdioMonitorFactory } from '../host/node/console.js';
 import { fileConsole, nullConsole, stdioConsole, withStdioMonitor } from '../host/node/console.js';
+import { openSocketConsole, SocketConsoleError, type SocketConsole } from '../host/node/socket-console.js';
 import { NodeHostTime } from '../host/node/host-time.js';
 import { serveMainLoop } from '../host/node/main-loop-driver.js';
 import { BlockBackendError } from '../host/node/block/open.js';
@@ -118,7 +119,7 @@ function machineRtc(rtc: RtcOptions['rtc']): MachineRtc | undefined {
  * so the serial port goes to stdio (with a notice). With `-monitor stdio` the human monitor
  * owns stdin and stdout.
  */
-function openConsole(o: RunOptions, io: ProgramIo): HostConsole {
+async function openConsole(o: RunOptions, io: ProgramIo): Promise<HostConsole> {
   const serial = o.console;
   if (o.serial === undefined && !o.nographic && !o.displayNone) {
     io.stderr(serial.kind === 'null'
@@ -126,11 +127,35 @@ function openConsole(o: RunOptions, io: ProgramIo): HostConsole {
       : `${PROGRAM}: no graphical display: using -serial mon:stdio (Ctrl-A x quits; -nographic hides this notice)\n`);
   }
   // A replay's console file replaces the recording's only once the replay completes.
-  const chardev = openSerial(serial, o.rr?.mode === 'replay');
+  const chardev = serial.kind === 'socket' ? await openSocketSerial(serial, io) : openSerial(serial, o.rr?.mode === 'replay');
   return o.stdioMonitor === 'stdio' ? withStdioMonitor(chardev) : chardev;
 }
 
-function openSerial(serial: RunOptions['console'], staged: boolean): HostConsole {
+/**
+ * A socket for the serial port: listens, and with wait=on (QEMU's default) returns only once a
+ * client is connected, so the machine does not run before it (a signal meanwhile ends the program).
+ */
+async function openSocketSerial(serial: Extract<RunOptions['console'], { kind: 'socket' }>, io: ProgramIo): Promise<HostConsole> {
+  let chardev: SocketConsole;
+  try {
+    chardev = await openSocketConsole(serial.address, { warn: (line) => io.stderr(`${PROGRAM}: ${serial.option}: ${line}\n`) });
+  } catch (e) {
+    if (e instanceof SocketConsoleError) throw new CliError(`${serial.option}: ${e.message}`);
+    throw e;
+  }
+  if (serial.wait) {
+    io.stderr(`${PROGRAM}: ${serial.option}: info: QEMU waiting for connection on: ${chardev.label}\n`);
+    const signal = await chardev.waitForClient();
+    if (signal === 'closed') throw new CliError(`${serial.option}: closed while waiting for a connection`);
+    if (signal !== undefined) {
+      chardev.close();
+      throw new CliError(`terminating on signal ${SIGNALS.find(([name]) => name === signal)?.[1] ?? 0} (${signal}) while waiting for a connection on ${serial.option}`);
+    }
+  }
+  return chardev;
+}
+
+function openSerial(serial: Exclude<RunOptions['console'], { kind: 'socket' }>, staged: boolean): HostConsole {
   switch (serial.kind) {
     case 'null': return nullConsole();
     case 'stdio': return stdioConsole(false);
@@ -241,7 +266,7 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
   // Restores the terminal even on process.exit from elsewhere.
   process.on('exit', cleanup);
   try {
-    if (o.dumpDtb === undefined) hostConsole = openConsole(o, io);
+    if (o.dumpDtb === undefined) hostConsole = await openConsole(o, io);
     for (const w of o.warnings) io.stderr(`${PROGRAM}: warning: ${w}\n`);
     const deviceError = (line: string): void => io.stderr(`${PROGRAM}: ${line}\n`);
     // Disk images, entropy sources and networks are opened before the machine exists.

@@ -169,3 +169,65 @@ test('-monitor, -qmp, -chardev and -mon', () => {
   assert.ok(helpText().split('\n').some((l) => l.startsWith('-qmp ')));
   assert.ok(helpText().split('\n').some((l) => l.startsWith('-S ')));
 });
+
+test('-serial on a socket: tcp:, unix:, chardev:ID; QEMU\'s flags and defaults; bad options name themselves', () => {
+  const tcp = (host: string, port: number) => ({ kind: 'tcp', host, port });
+  assert.deepEqual(run(['-serial', 'tcp:127.0.0.1:4444,server=on,wait=off']).console,
+    { kind: 'socket', address: tcp('127.0.0.1', 4444), wait: false, option: '-serial tcp:127.0.0.1:4444,server=on,wait=off' });
+  // QEMU's older flags; an empty host listens on 127.0.0.1 only; wait=on is the default for a server.
+  assert.deepEqual(run(['-serial', 'tcp::5555,server,nowait']).serial, { kind: 'socket', address: tcp('127.0.0.1', 5555), wait: false, option: '-serial tcp::5555,server,nowait' });
+  assert.deepEqual(run(['-serial', 'tcp:[::1]:5555,server']).serial, { kind: 'socket', address: tcp('::1', 5555), wait: true, option: '-serial tcp:[::1]:5555,server' });
+  assert.deepEqual(run(['-serial', 'tcp:0.0.0.0:0,server=on,wait=on,nodelay=on,ipv4=on']).serial,
+    { kind: 'socket', address: tcp('0.0.0.0', 0), wait: true, option: '-serial tcp:0.0.0.0:0,server=on,wait=on,nodelay=on,ipv4=on' });
+  assert.deepEqual(run(['-serial', 'unix:/tmp/a,,b.sock,server=on,wait=off']).serial,
+    { kind: 'socket', address: { kind: 'unix', path: '/tmp/a,b.sock' }, wait: false, option: '-serial unix:/tmp/a,,b.sock,server=on,wait=off' });
+  // -chardev socket before or after -serial chardev:ID.
+  const chardev = 'socket,id=c0,host=127.0.0.1,port=4445,server=on,wait=off';
+  for (const argv of [['-chardev', chardev, '-serial', 'chardev:c0'], ['-serial', 'chardev:c0', '-chardev', chardev]]) {
+    const o = run(argv);
+    assert.deepEqual(o.console, { kind: 'socket', address: tcp('127.0.0.1', 4445), wait: false, option: `-chardev ${chardev}` });
+    assert.deepEqual(o.monitors, []);
+    assert.equal(o.stdioMonitor, 'none');
+  }
+  assert.deepEqual(run(['-chardev', 'socket,id=s,path=/tmp/s.sock,server=on', '-serial', 'chardev:s']).serial,
+    { kind: 'socket', address: { kind: 'unix', path: '/tmp/s.sock' }, wait: true, option: '-chardev socket,id=s,path=/tmp/s.sock,server=on' });
+  // A monitor and the serial port, each on its own chardev; with -nographic the default monitor takes stdio.
+  const both = run(['-nographic', '-chardev', 'socket,id=m,path=/tmp/m.sock,server=on,wait=off', '-mon', 'chardev=m,mode=control',
+    '-chardev', 'socket,id=s,path=/tmp/s.sock,server=on,wait=off', '-serial', 'chardev:s']);
+  assert.deepEqual(both.monitors, [{ mode: 'control', address: { kind: 'unix', path: '/tmp/m.sock' } }]);
+  assert.equal(both.console.kind, 'socket');
+  assert.equal(run(['-nographic', '-serial', 'tcp::4444,server,nowait']).stdioMonitor, 'stdio');
+  // Recorded with the machine's options, so `replayvm replay LOG` listens again.
+  assert.deepEqual(run(['-serial', 'chardev:c0', '-chardev', chardev]).argv, ['-serial', 'chardev:c0', '-chardev', chardev]);
+
+  fails(['-serial', 'chardev:nope'], /^-serial chardev:nope: no -chardev with id 'nope'$/);
+  fails(['-serial', 'chardev:'], /^-serial chardev:: missing chardev id$/);
+  fails(['-chardev', 'socket,id=c,path=/tmp/c,server=on,wait=off', '-mon', 'chardev=c', '-serial', 'chardev:c'],
+    /^-serial chardev:c: chardev 'c' is already used by -mon/);
+  fails(['-serial', 'tcp:127.0.0.1,server=on,wait=off'], /^-serial tcp:127\.0\.0\.1,server=on,wait=off: missing port \(tcp:HOST:PORT\)$/);
+  fails(['-serial', 'tcp:127.0.0.1:,server=on'], /^-serial tcp:127\.0\.0\.1:,server=on: missing port$/);
+  fails(['-serial', 'tcp:127.0.0.1:65536,server=on'], /port '65536' is not a number from 0 to 65535/);
+  fails(['-serial', 'tcp:127.0.0.1:x,server=on'], /port 'x' is not a number/);
+  fails(['-chardev', 'socket,id=c,host=127.0.0.1,server=on,wait=off', '-serial', 'chardev:c'], /^-chardev socket,id=c,host=127\.0\.0\.1,server=on,wait=off: missing port=/);
+  fails(['-serial', 'unix:,server=on'], /^-serial unix:,server=on: missing socket path/);
+  // Client mode (QEMU's default for -serial tcp: and -chardev socket) is not implemented.
+  fails(['-serial', 'tcp:127.0.0.1:4444'], /^-serial tcp:127\.0\.0\.1:4444: connecting to a server \(server=off.*\) is not supported yet: add server=on,wait=off$/);
+  fails(['-serial', 'unix:/tmp/x,server=off'], /^-serial unix:\/tmp\/x,server=off: connecting to a server .* not supported yet/);
+  fails(['-chardev', 'socket,id=c,port=4444', '-serial', 'chardev:c'], /^-chardev socket,id=c,port=4444: connecting to a server .* not supported yet/);
+  fails(['-serial', 'tcp::4444,server,reconnect=1'], /'reconnect' is for connecting to a server/);
+  fails(['-serial', 'tcp::4444,server,telnet=on'], /^-serial tcp::4444,server,telnet=on: telnet=on is not supported$/);
+  fails(['-serial', 'tcp::4444,server,wait=maybe'], /'wait' expects on or off, got 'maybe'/);
+  fails(['-serial', 'tcp::4444,server,bogus=1'], /^-serial tcp::4444,server,bogus=1: invalid parameter 'bogus=1'$/);
+  fails(['-serial', 'telnet::4444,server'], /^-serial telnet::4444,server: 'telnet::4444,server' is not a supported char driver \(.*tcp:HOST:PORT,server=on.*chardev:ID\)$/);
+  fails(['-chardev', 'pty,id=p', '-serial', 'chardev:p'], /^-chardev pty,id=p: chardev backend 'pty' is not supported/);
+  fails(['-chardev', 'socket,id=c,path=/tmp/c,server=on,wait=off,mux=on', '-serial', 'chardev:c'], /mux=on is not supported/);
+  fails(['-serial', 'tcp::4444,server,nowait', '-serial', 'null'], /^-serial null: only one serial port/);
+  fails(['-serial', 'chardev:c', '-serial', 'null'], /^-serial null: only one serial port/);
+  fails(['-chardev', 'socket,id=a,path=/tmp/a,server=on,wait=off'], /^-chardev socket,id=a: not used by any -mon or -serial chardev:a$/);
+  fails(['-serial', 'tcp::4444,server,nowait', '-qmp', 'tcp:127.0.0.1:4444,server,nowait'], /^-serial tcp::4444,server,nowait: the address is used by a monitor$/);
+  fails(['-serial', 'unix:/tmp/q,server,nowait', '-chardev', 'socket,id=q,path=/tmp/q,server=on,wait=off', '-mon', 'chardev=q'], /the address is used by a monitor/);
+  // A monitor's chardev still needs wait=off (only the serial port waits for a client).
+  fails(['-chardev', 'socket,id=m,path=/tmp/m,server=on', '-mon', 'chardev=m'], /^-chardev socket,id=m,path=\/tmp\/m,server=on: .*wait=on is not supported: add wait=off/);
+  const help = helpText().split('\n');
+  assert.ok(help.some((l) => l.startsWith('-serial ') && l.includes('tcp:HOST:PORT') && l.includes('chardev:ID')));
+});

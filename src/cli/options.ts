@@ -12,7 +12,7 @@ import { parseDriveOption, type DriveOption } from './drive-options.js';
 import { parseNetdevOption, type NetdevSpec } from './netdev-options.js';
 import { parseObjectOption, type ObjectSpec } from './object-options.js';
 import type { IcountConfig } from '../main-loop/icount.js';
-import type { ChardevSocket, MonitorPlan, MonOption } from '../monitor/server.js';
+import type { ChardevSocket, MonitorAddress, MonitorPlan, MonOption } from '../monitor/server.js';
 import { MonitorServerError, parseChardevSocket, parseMonitorAddress, parseMonOption, resolveMonitors } from '../monitor/server.js';
 
 /** The program name used in messages. */
@@ -31,7 +31,14 @@ export type SerialSpec =
   /** `mon:stdio`: stdio with QEMU's Ctrl-A escape keys. */
   | { readonly kind: 'mon-stdio' }
   | { readonly kind: 'file'; readonly path: string }
-  | { readonly kind: 'null' };
+  | { readonly kind: 'null' }
+  /**
+   * A listening socket (`tcp:HOST:PORT,server=on[,wait=off]`, `unix:PATH,...`, or `chardev:ID`
+   * naming a `-chardev socket`): one client at a time is the console. `wait`: start only once a
+   * client is connected (QEMU's default for a server socket). `option` is the option that
+   * defines it, as given, for messages.
+   */
+  | { readonly kind: 'socket'; readonly address: MonitorAddress; readonly wait: boolean; readonly option: string };
 
 /** `-bios`. */
 export type BiosSpec =
@@ -144,7 +151,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'dtb', arg: 'FILE', help: 'use FILE as the device tree blob instead of the generated one' },
   { name: 'nographic', help: 'no graphical output; the serial port and monitor go to stdio (the default here)' },
   { name: 'display', arg: 'none', help: 'no display (the only display type)' },
-  { name: 'serial', arg: 'stdio|mon:stdio|file:PATH|null', help: 'connect the UART (default mon:stdio; Ctrl-A h for keys)' },
+  { name: 'serial', arg: 'stdio|mon:stdio|file:PATH|null|tcp:HOST:PORT,server=on[,wait=off]|unix:PATH,server=on[,wait=off]|chardev:ID', help: 'connect the UART (default mon:stdio; Ctrl-A h for keys); a socket serves one client at a time, wait=on (the default) starts once one connects' },
   { name: 'no-reboot', help: 'exit instead of rebooting when the guest resets' },
   { name: 'name', arg: 'NAME', help: 'name the guest' },
   { name: 'd', arg: 'ITEM1[,...]', help: `enable logging of items: ${LOG_ITEMS.map((i) => i[0]).join(', ')} (-d help lists them)` },
@@ -153,7 +160,7 @@ const OPTIONS: readonly OptionSpec[] = [
   { name: 'icount', arg: '[shift=]N|auto[,align=on|off][,sleep=on|off]', help: `virtual time is 2^N ns per instruction, N in 0..${MAX_ICOUNT_SHIFT}; sleep=off jumps idle time (deterministic)` },
   { name: 'monitor', arg: 'stdio|none|unix:PATH,server=on,wait=off|tcp:HOST:PORT,server=on,wait=off', help: 'the human monitor (default: Ctrl-A c on the console)' },
   { name: 'qmp', arg: 'unix:PATH,server=on,wait=off|tcp:HOST:PORT,server=on,wait=off', help: 'a QMP (JSON) monitor socket; repeatable' },
-  { name: 'chardev', arg: 'socket,id=ID,path=PATH|host=HOST,port=PORT,server=on,wait=off', help: 'a socket for -mon' },
+  { name: 'chardev', arg: 'socket,id=ID,path=PATH|host=HOST,port=PORT,server=on,wait=off', help: 'a socket for -mon or -serial chardev:ID (the serial port also takes wait=on)' },
   { name: 'mon', arg: 'chardev=ID[,mode=control|readline]', help: 'a monitor (QMP with mode=control) on a -chardev' },
   { name: 'S', help: 'do not start the CPUs until the monitor says cont' },
   { name: 'drive', arg: 'file=PATH[,format=raw][,if=none|virtio][,id=ID][,readonly=on][,snapshot=on][,cache=MODE]', help: 'a disk image' },
@@ -196,6 +203,22 @@ interface KeyValue {
  * `impliedKey`. Throws for an item without `=` elsewhere.
  */
 export function parseKeyValues(text: string, impliedKey: string | undefined, option: string): KeyValue[] {
+  const items = splitOptionItems(text);
+  const out: KeyValue[] = [];
+  items.forEach((item, idx) => {
+    const eq = item.indexOf('=');
+    if (eq < 0) {
+      if (idx === 0 && impliedKey !== undefined) out.push({ key: impliedKey, value: item });
+      else throw new CliError(`${option} ${text}: expected key=value, got '${item}'`);
+    } else {
+      out.push({ key: item.slice(0, eq), value: item.slice(eq + 1) });
+    }
+  });
+  return out;
+}
+
+/** Splits `a,b,,c` at single commas (`,,` is a literal comma), as QEMU's option syntax. */
+function splitOptionItems(text: string): string[] {
   const items: string[] = [];
   let cur = '';
   for (let i = 0; i < text.length; i++) {
@@ -213,17 +236,7 @@ export function parseKeyValues(text: string, impliedKey: string | undefined, opt
     }
   }
   items.push(cur);
-  const out: KeyValue[] = [];
-  items.forEach((item, idx) => {
-    const eq = item.indexOf('=');
-    if (eq < 0) {
-      if (idx === 0 && impliedKey !== undefined) out.push({ key: impliedKey, value: item });
-      else throw new CliError(`${option} ${text}: expected key=value, got '${item}'`);
-    } else {
-      out.push({ key: item.slice(0, eq), value: item.slice(eq + 1) });
-    }
-  });
-  return out;
+  return items;
 }
 
 const SIZE_SUFFIX: Readonly<Record<string, number>> = {
@@ -283,16 +296,132 @@ function parseSmp(text: string, option: string): number {
   return cpus;
 }
 
-function parseSerial(text: string, option: string): SerialSpec {
+const SERIAL_DRIVERS = 'stdio, mon:stdio, file:PATH, null, tcp:HOST:PORT,server=on, unix:PATH,server=on, chardev:ID';
+
+/** `-serial`; `chardev:ID` is returned as the id, resolved once every -chardev is known. */
+function parseSerial(text: string, option: string): SerialSpec | { readonly kind: 'chardev'; readonly id: string } {
+  const where = `${option} ${text}`;
   if (text === 'stdio') return { kind: 'stdio' };
   if (text === 'mon:stdio') return { kind: 'mon-stdio' };
   if (text === 'null') return { kind: 'null' };
   if (text.startsWith('file:')) {
     const path = text.slice('file:'.length);
-    if (path === '') throw new CliError(`${option} ${text}: missing file name`);
+    if (path === '') throw new CliError(`${where}: missing file name`);
     return { kind: 'file', path };
   }
-  throw new CliError(`${option} ${text}: '${text}' is not a supported char driver (stdio, mon:stdio, file:PATH, null)`);
+  if (text.startsWith('chardev:')) {
+    const id = text.slice('chardev:'.length);
+    if (id === '') throw new CliError(`${where}: missing chardev id`);
+    return { kind: 'chardev', id };
+  }
+  if (text.startsWith('tcp:') || text.startsWith('unix:')) {
+    const [head, ...rest] = splitOptionItems(text);
+    const { server, wait } = parseSocketFlags(rest, where, []);
+    let address: MonitorAddress;
+    if (head!.startsWith('unix:')) {
+      const path = head!.slice('unix:'.length);
+      if (path === '') throw new CliError(`${where}: missing socket path (unix:PATH)`);
+      address = { kind: 'unix', path };
+    } else {
+      const hp = head!.slice('tcp:'.length);
+      const colon = hp.lastIndexOf(':');
+      if (colon < 0) throw new CliError(`${where}: missing port (tcp:HOST:PORT)`);
+      address = tcpAddress(hp.slice(0, colon), hp.slice(colon + 1), where);
+    }
+    if (!server) throw new CliError(`${where}: connecting to a server (server=off, QEMU's default here) is not supported yet: add server=on,wait=off`);
+    return { kind: 'socket', address, wait, option: where };
+  }
+  throw new CliError(`${where}: '${text}' is not a supported char driver (${SERIAL_DRIVERS})`);
+}
+
+/** QEMU's boolean values (a bare flag is on). */
+function onOffValue(value: string | undefined, key: string, where: string): boolean {
+  if (value === undefined || value === 'on' || value === 'yes' || value === 'true') return true;
+  if (value === 'off' || value === 'no' || value === 'false') return false;
+  throw new CliError(`${where}: '${key}' expects on or off, got '${value}'`);
+}
+
+/**
+ * The socket flags of `-serial tcp:/unix:` and `-chardev socket`: `server` (default off, as in
+ * QEMU), `wait` (default on; `nowait` is QEMU's old spelling of wait=off), `nodelay` (always on
+ * here), `ipv4`/`ipv6` (accepted), `telnet=off`. Keys in `extraKeys` are returned; any other
+ * option is refused.
+ */
+function parseSocketFlags(items: readonly string[], where: string, extraKeys: readonly string[]): { server: boolean; wait: boolean; extra: Map<string, string> } {
+  let server = false;
+  let wait = true;
+  const extra = new Map<string, string>();
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    const key = eq < 0 ? item : item.slice(0, eq);
+    const value = eq < 0 ? undefined : item.slice(eq + 1);
+    if (key === 'server') server = onOffValue(value, key, where);
+    else if (key === 'wait') wait = onOffValue(value, key, where);
+    else if (key === 'nowait' && value === undefined) wait = false;
+    else if (key === 'nodelay' || key === 'ipv4' || key === 'ipv6') onOffValue(value, key, where);
+    else if (key === 'telnet' || key === 'tn3270' || key === 'websocket') {
+      if (onOffValue(value, key, where)) throw new CliError(`${where}: ${key}=on is not supported`);
+    } else if (key === 'reconnect' || key === 'reconnect-ms') {
+      throw new CliError(`${where}: '${key}' is for connecting to a server, which is not supported yet`);
+    } else if (key === 'mux') {
+      if (onOffValue(value, key, where)) throw new CliError(`${where}: mux=on is not supported`);
+    } else if (extraKeys.includes(key) && value !== undefined) {
+      if (extra.has(key)) throw new CliError(`${where}: '${key}' given twice`);
+      extra.set(key, value);
+    } else {
+      throw new CliError(`${where}: invalid parameter '${item}'`);
+    }
+  }
+  return { server, wait, extra };
+}
+
+/**
+ * A TCP listening address. An empty host listens on 127.0.0.1 only (QEMU listens on every
+ * interface; name 0.0.0.0 for that).
+ */
+function tcpAddress(hostText: string, portText: string, where: string): MonitorAddress {
+  const host = hostText === '' ? '127.0.0.1' : hostText.replace(/^\[(.*)\]$/, '$1');
+  if (portText === '') throw new CliError(`${where}: missing port`);
+  if (!/^[0-9]{1,5}$/.test(portText) || Number(portText) > 65535) {
+    throw new CliError(`${where}: port '${portText}' is not a number from 0 to 65535`);
+  }
+  return { kind: 'tcp', host, port: Number(portText) };
+}
+
+/** A `-chardev socket` definition, checked for syntax; what it serves decides what else it needs. */
+interface ChardevDef {
+  readonly id: string;
+  /** The argument as given. */
+  readonly text: string;
+  /** `-chardev TEXT`, for messages. */
+  readonly where: string;
+  readonly address: MonitorAddress;
+  readonly server: boolean;
+  readonly wait: boolean;
+}
+
+/** Parses `socket,id=ID,path=PATH|host=HOST,port=PORT[,server=on][,wait=off]`. */
+function parseChardevDef(text: string, where: string): ChardevDef {
+  const [backend, ...rest] = splitOptionItems(text);
+  if (backend !== 'socket') {
+    throw new CliError(`${where}: chardev backend '${backend ?? ''}' is not supported (only socket, for -mon and -serial chardev:ID)`);
+  }
+  const { server, wait, extra } = parseSocketFlags(rest, where, ['id', 'path', 'host', 'port']);
+  const id = extra.get('id');
+  if (id === undefined || id === '') throw new CliError(`${where}: missing id=`);
+  const path = extra.get('path');
+  const host = extra.get('host');
+  const port = extra.get('port');
+  let address: MonitorAddress;
+  if (path !== undefined) {
+    if (host !== undefined || port !== undefined) throw new CliError(`${where}: give either path= or host=/port=, not both`);
+    if (path === '') throw new CliError(`${where}: the unix socket path is empty`);
+    address = { kind: 'unix', path };
+  } else {
+    if (port === undefined) throw new CliError(`${where}: missing port= (or path= for a unix socket)`);
+    address = tcpAddress(host ?? '', port, where);
+  }
+  return { id, text, where, address, server, wait };
 }
 
 function parseTrace(text: string, option: string, flags: Record<keyof TraceFlags, boolean>): boolean {
@@ -331,6 +460,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   let nographic = false;
   let displayNone = false;
   let serial: SerialSpec | undefined;
+  /** `-serial chardev:ID`, resolved after the loop. */
+  let serialChardev: { readonly id: string; readonly where: string } | undefined;
   let noReboot = false;
   let name: string | undefined;
   const trace: Record<keyof TraceFlags, boolean> = { int: false, guestErrors: false, unimp: false, inAsm: false };
@@ -348,7 +479,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   let defaultMonitor = true;
   let monitorStdio = false;
   const monitors: MonitorPlan[] = [];
-  const chardevs: ChardevSocket[] = [];
+  const chardevs: ChardevDef[] = [];
   const mons: MonOption[] = [];
   /** Runs a monitor parser; its error becomes a CliError naming the option. */
   const monitorArg = <T>(where: string, parse: () => T): T => {
@@ -433,10 +564,13 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         if (arg !== 'none') throw new CliError(`${where}: display '${arg}' is not available (only none)`);
         displayNone = true;
         break;
-      case 'serial':
-        if (serial !== undefined) throw new CliError(`${where}: only one serial port is supported`);
-        serial = parseSerial(arg, shown);
+      case 'serial': {
+        if (serial !== undefined || serialChardev !== undefined) throw new CliError(`${where}: only one serial port is supported`);
+        const s = parseSerial(arg, shown);
+        if (s.kind === 'chardev') serialChardev = { id: s.id, where };
+        else serial = s;
         break;
+      }
       case 'no-reboot':
         noReboot = true;
         break;
@@ -505,7 +639,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         monitors.push({ mode: 'control', address: monitorArg(where, () => parseMonitorAddress(arg)) });
         break;
       case 'chardev': {
-        const c = monitorArg(where, () => parseChardevSocket(arg));
+        const c = parseChardevDef(arg, where);
         if (chardevs.some((d) => d.id === c.id)) throw new CliError(`${where}: attempt to add duplicate property 'id' to object (type 'chardev'): '${c.id}'`);
         chardevs.push(c);
         break;
@@ -522,17 +656,34 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (nographic && defaultMonitor && serial?.kind === 'stdio') {
     throw new CliError('-serial stdio: cannot use stdio by multiple character devices (with -nographic use -serial mon:stdio)');
   }
-  monitors.push(...monitorArg('-mon', () => resolveMonitors(chardevs, mons)));
-  for (const c of chardevs) {
-    if (!mons.some((m) => m.chardev === c.id)) throw new CliError(`-chardev socket,id=${c.id}: not used by any -mon (only monitor sockets are supported)`);
+  if (serialChardev !== undefined) {
+    const { id, where } = serialChardev;
+    const c = chardevs.find((d) => d.id === id);
+    if (c === undefined) throw new CliError(`${where}: no -chardev with id '${id}'`);
+    if (mons.some((m) => m.chardev === id)) throw new CliError(`${where}: chardev '${id}' is already used by -mon (a chardev serves one frontend; mux=on is not supported)`);
+    if (!c.server) throw new CliError(`${c.where}: connecting to a server (server=off, QEMU's default) is not supported yet: add server=on,wait=off`);
+    serial = { kind: 'socket', address: c.address, wait: c.wait, option: c.where };
   }
+  // A monitor's chardev is checked as a monitor address (server=on,wait=off, loopback only).
+  const monitorChardevs = chardevs.filter((c) => mons.some((m) => m.chardev === c.id))
+    .map((c): ChardevSocket => monitorArg(c.where, () => parseChardevSocket(c.text)));
+  monitors.push(...monitorArg('-mon', () => resolveMonitors(monitorChardevs, mons)));
+  for (const c of chardevs) {
+    if (!mons.some((m) => m.chardev === c.id) && serialChardev?.id !== c.id) {
+      throw new CliError(`-chardev socket,id=${c.id}: not used by any -mon or -serial chardev:${c.id}`);
+    }
+  }
+  const addressKey = (a: MonitorAddress): string => (a.kind === 'unix' ? `unix:${a.path}` : `tcp:${a.host}:${a.port}`);
   const seen = new Set<string>();
   for (const m of monitors) {
-    const key = m.address.kind === 'unix' ? `unix:${m.address.path}` : `tcp:${m.address.host}:${m.address.port}`;
+    const key = addressKey(m.address);
     if (seen.has(key) && !(m.address.kind === 'tcp' && m.address.port === 0)) {
       throw new CliError(`${m.mode === 'control' ? '-qmp' : '-monitor'} ${key}: the address is used by another monitor`);
     }
     seen.add(key);
+  }
+  if (serial?.kind === 'socket' && seen.has(addressKey(serial.address)) && !(serial.address.kind === 'tcp' && serial.address.port === 0)) {
+    throw new CliError(`${serial.option}: the address is used by a monitor`);
   }
   // QEMU's defaults (vl.c): with -nographic the serial port is mon:stdio while the default
   // monitor exists, plain stdio otherwise, and the default monitor takes stdio when the serial

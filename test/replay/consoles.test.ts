@@ -3,17 +3,16 @@
  * each run takes a second or two): a recording replays byte for byte whichever console the
  * replay uses (-nographic, -serial stdio with -display none, -serial stdio with -nographic and
  * -monitor none, mon:stdio, file:PATH, null), a recording made on -serial stdio or file:PATH
- * replays with `replayvm replay LOG` (its recorded options) and on other consoles, socket
- * chardevs for the serial port are refused cleanly, and a replay is interactive: console input
+ * replays with `replayvm replay LOG` (its recorded options) and on other consoles (socket
+ * chardevs: test/replay/socket-serial.test.ts), and a replay is interactive: console input
  * typed into it is ignored with a notice, and Ctrl-A x stops it at once with status 0.
  */
 import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
-import * as net from 'node:net';
 import { join } from 'node:path';
 import { echoProgram, guestElf } from '../helpers/guest-programs.js';
-import { BAREMETAL_ELF, freePort, makeTempDir, sleep, withRr, type VmProcess } from '../helpers/rr-driver.js';
+import { BAREMETAL_ELF, makeTempDir, sleep, withRr, type VmProcess } from '../helpers/rr-driver.js';
 import { runCli } from '../helpers/run-vm.js';
 import {
   assertRecorded, assertReplayMatches, countOccurrences, inputIgnoredNotice, runVm, TERMINATED_TEXT, type VmRun,
@@ -141,43 +140,6 @@ test('a recording made with -serial file:PATH (output only in the file) replays 
     assertReplayMatches(rec, rep, { recOut: recorded });
   });
   assert.ok(readFileSync(kept).equals(recorded));
-});
-
-test('a socket chardev for the serial port is refused at once with an error naming it, for record and for QEMU\'s rr=record; no log is left', { timeout: 60_000 }, async (t) => {
-  const port = await freePort();
-  const forms: ReadonlyArray<readonly [string, readonly string[], RegExp]> = [
-    ['-chardev socket,...,server=on,wait=off -serial chardev:c0',
-      ['-chardev', `socket,id=c0,host=127.0.0.1,port=${port},server=on,wait=off`, '-serial', 'chardev:c0', '-display', 'none'],
-      /^replayvm: -serial chardev:c0: 'chardev:c0' is not a supported char driver \(stdio, mon:stdio, file:PATH, null\)\n$/],
-    ['-serial tcp:127.0.0.1:PORT,server=on,wait=off',
-      ['-serial', `tcp:127.0.0.1:${port},server=on,wait=off`, '-display', 'none'],
-      /^replayvm: -serial tcp:127\.0\.0\.1:\d+,server=on,wait=off: '.*' is not a supported char driver \(stdio, mon:stdio, file:PATH, null\)\n$/],
-    ['-serial tcp::PORT,server,nowait',
-      ['-serial', `tcp::${port},server,nowait`, '-display', 'none'],
-      /^replayvm: -serial tcp::\d+,server,nowait: '.*' is not a supported char driver/],
-  ];
-  for (const [name, consoleArgs, message] of forms) {
-    for (const syntax of ['record', 'qemu'] as const) {
-      await t.test(`${name} (${syntax === 'record' ? 'replayvm record' : 'rr=record'})`, async () => {
-        const log = join(tmp.dir, `socket-${syntax}-${forms.findIndex((f) => f[0] === name)}.rrlog`);
-        const args = syntax === 'record' ? ['record', '-o', log, '--', ...bare(echoElf), ...consoleArgs] : withRr([...bare(echoElf), ...consoleArgs], 'record', log);
-        const r = await runCli(args, [{ end: true }], 10_000);
-        assert.equal(r.timedOut, false, 'it fails at once');
-        assert.equal(r.status, 1, r.stderr);
-        assert.match(r.stderr, message);
-        assert.equal(r.stdout, '');
-        assert.equal(existsSync(log), false, 'no log is created');
-        // Nothing listens on the port.
-        await assert.rejects(new Promise<void>((resolve, reject) => {
-          const s = net.connect(port, '127.0.0.1', () => {
-            s.destroy();
-            resolve();
-          });
-          s.on('error', reject);
-        }), /ECONNREFUSED/);
-      });
-    }
-  }
 });
 
 // ---------------------------------------------------------------------------------------------
