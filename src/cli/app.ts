@@ -413,7 +413,7 @@ async function runMachine(o: RunOptions, io: ProgramIo): Promise<number> {
     }
   } finally {
     await virtioHost?.close();
-    if (rr?.kind === 'record') rr.session.finish('error', 1);
+    if (rr?.kind === 'record') rr.session.abandon();
     if (rr?.kind === 'replay') rr.session.close();
     cleanup();
     process.off('exit', cleanup);

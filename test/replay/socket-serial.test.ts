@@ -277,6 +277,7 @@ test('errors: one line naming the option, status 1, at once; a port in use; Ctrl
         assert.equal(r.stderr, `replayvm: -serial tcp:127.0.0.1:${used},server=on,wait=off: could not listen on tcp 127.0.0.1:${used}: address already in use\n`);
         assert.equal(r.stdout, '');
       }
+      assert.equal(existsSync(join(tmp.dir, 'in-use.rrlog')), false, 'a recording that never started leaves no log (a retry can use the name)');
     } finally {
       busy.close();
     }

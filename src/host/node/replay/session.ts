@@ -3,6 +3,7 @@
  * file, the recorder's periodic digests and flushes, and the replay driver that moves the vCPU
  * from one event's instruction count to the next.
  */
+import { rmSync } from 'node:fs';
 import type { Machine } from '../../../board/machine-api.js';
 import type { LockedRunner } from '../../../main-loop/main-loop.js';
 import { StateDigester } from '../../../replay/engine/digest.js';
@@ -66,6 +67,22 @@ export class RecordSession {
     if (this.timer !== undefined) clearInterval(this.timer);
     this.recorder?.end(reason, exitCode);
     this.writer.close();
+  }
+
+  /**
+   * The run failed before the machine started recording (e.g. a socket it could not listen
+   * on): closes and removes the log, which holds only its header, so a retry can use the name.
+   * After `attach` this is `finish('error', 1)`.
+   */
+  abandon(): void {
+    if (this.recorder !== undefined) {
+      this.finish('error', 1);
+      return;
+    }
+    if (this.closed) return;
+    this.closed = true;
+    this.writer.close();
+    rmSync(this.path, { force: true });
   }
 
   /** Instructions recorded so far. */
