@@ -150,7 +150,9 @@ test('interrupt checkpoints: a logged interrupt with another cause, or one instr
   const index = interrupts[Math.floor(interrupts.length / 2)]!;
   const target = recorded.events[index]!;
   assert.ok(target.kind === 'interrupt');
-  const name = (c: number): string => ({ 5: 'supervisor timer', 9: 'supervisor external' } as Record<number, string>)[c] ?? '';
+  const name = (c: number): string => ({
+    1: 'supervisor software', 3: 'machine software', 5: 'supervisor timer', 7: 'machine timer', 9: 'supervisor external', 11: 'machine external',
+  } as Record<number, string>)[c] ?? '';
 
   const otherCause = target.cause === 5 ? 9 : 5;
   const cause = await replayChanged('interrupt-cause', recorded.events.map((e, i) => (i === index ? { ...target, cause: otherCause } : e)));
