@@ -203,11 +203,27 @@ export class VcpuController {
     this.control.kick();
   }
 
-  /** Replay: resolves when the vCPU reports it parked at its step limit, or after `timeoutMs`. */
-  async waitLimitReached(timeoutMs: number): Promise<void> {
+  /** Replay: the count of the vCPU's limit reports (read it before testing whether to wait). */
+  limitReports(): number {
     const { words, index } = this.control.reachedWord;
-    const r = waitAsync(words, index, Atomics.load(words, index), timeoutMs);
+    return Atomics.load(words, index);
+  }
+
+  /**
+   * Replay: resolves when the vCPU reports it parked at its step limit (the report count moved
+   * on from `seen`, default: its value now), or after `timeoutMs`.
+   */
+  async waitLimitReached(timeoutMs: number, seen = this.limitReports()): Promise<void> {
+    const { words, index } = this.control.reachedWord;
+    const r = waitAsync(words, index, seen, timeoutMs);
     if (r.async) await r.value;
+  }
+
+  /** Replay: wakes a driver waiting in waitLimitReached at once (the run ended). */
+  wakeLimitWaiters(): void {
+    const { words, index } = this.control.reachedWord;
+    Atomics.add(words, index, 1);
+    Atomics.notify(words, index);
   }
 
   /** System reset, done by the vCPU thread at its next section boundary (also while paused). */
@@ -224,9 +240,11 @@ export class VcpuController {
     const before = this.control.resetsDone();
     this.requestReset();
     this.kick();
-    while (this.control.resetsDone() === before) {
+    for (;;) {
+      const seen = this.limitReports();
+      if (this.control.resetsDone() !== before) return;
       if (this.state === 'stopped' || this.state === 'stopping') throw new VcpuError('vCPU reset: the vCPU thread stopped first');
-      await this.waitLimitReached(200);
+      await this.waitLimitReached(200, seen);
     }
   }
 

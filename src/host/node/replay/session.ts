@@ -132,10 +132,13 @@ export class ReplaySession {
     controller.setStepLimit(this.cursor.peek()?.icount ?? Number.MAX_SAFE_INTEGER);
   }
 
-  /** Asks the driver to stop (the machine ended or the user quit). */
+  /** Asks the driver to stop (the machine ended or the user quit); wakes it at once. */
   stop(): void {
     this.stopped = true;
+    this.wakeDriver?.();
   }
+
+  private wakeDriver: (() => void) | undefined;
 
   /**
    * Drives the replay: waits for the vCPU to park at each event's instruction count, applies the
@@ -145,6 +148,7 @@ export class ReplaySession {
   async drive(machine: Machine, controller: VcpuController, locked: LockedRunner, devices: ReplayDevices, vcpu?: ReplayVcpuChannel): Promise<ReplayOutcome> {
     // Atomics.waitAsync does not keep Node's event loop alive: a timer does, until the end.
     const keepAlive = setInterval(() => {}, 1000);
+    this.wakeDriver = () => controller.wakeLimitWaiters();
     try {
       return await this.driveInner(machine, controller, locked, devices, vcpu);
     } finally {
@@ -175,9 +179,12 @@ export class ReplaySession {
         controller.setStepLimit(target);
         let last = machine.totalSteps;
         let lastProgress = Date.now();
-        while (machine.totalSteps < target) {
+        for (;;) {
+          // Read the report count first: a park between the test and the wait is not missed.
+          const seen = controller.limitReports();
+          if (machine.totalSteps >= target) break;
           if (this.stopped) return stoppedOutcome();
-          await controller.waitLimitReached(200);
+          await controller.waitLimitReached(200, seen);
           if (vcpu?.reportsWaiting === true) locked(() => replayer.checkVcpu());
           if (machine.totalSteps !== last) {
             last = machine.totalSteps;
