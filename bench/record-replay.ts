@@ -2,7 +2,7 @@
  * Issue 6 figures, all from one run on the same workload (the bundled Linux guest booted to its
  * prompt, then `poweroff` typed): a plain run, a recording and a replay of it, on replayvm and,
  * when installed, on qemu-system-riscv32 (`-icount shift=auto,rr=record|replay`) booting the
- * same Image through our C SBI firmware. Wall times are spawn to exit, the median of three
+ * same Image through our C SBI firmware. Wall times are spawn to exit, the median of five
  * interleaved rounds. Guest seconds are the kernel's timestamp of its power-down message.
  */
 import { spawn } from 'node:child_process';
@@ -56,7 +56,7 @@ function guestSeconds(out: string): number {
 }
 
 /** Rounds of plain, record, replay (interleaved, so host noise spreads over all three); medians are reported. */
-const ROUNDS = 3;
+const ROUNDS = 5;
 
 function median(xs: readonly number[]): number {
   const s = [...xs].sort((a, b) => a - b);
