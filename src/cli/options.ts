@@ -13,7 +13,7 @@ import { parseNetdevOption, type NetdevSpec } from './netdev-options.js';
 import { parseObjectOption, type ObjectSpec } from './object-options.js';
 import type { IcountConfig } from '../main-loop/icount.js';
 import type { ChardevSocket, MonitorAddress, MonitorPlan, MonOption } from '../monitor/server.js';
-import { MonitorServerError, parseChardevSocket, parseMonitorAddress, parseMonOption, resolveMonitors } from '../monitor/server.js';
+import { MonitorServerError, onOff, parseChardevSocket, parseMonitorAddress, parseMonOption, resolveMonitors, serverFlags } from '../monitor/server.js';
 
 /** The program name used in messages. */
 export const PROGRAM = 'replayvm';
@@ -334,11 +334,19 @@ function parseSerial(text: string, option: string): SerialSpec | { readonly kind
   throw new CliError(`${where}: '${text}' is not a supported char driver (${SERIAL_DRIVERS})`);
 }
 
+/** Runs a monitor-module parser, its errors as CliErrors (the message already names `where`). */
+function asCliError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (e) {
+    if (e instanceof MonitorServerError) throw new CliError(e.message);
+    throw e;
+  }
+}
+
 /** QEMU's boolean values (a bare flag is on). */
 function onOffValue(value: string | undefined, key: string, where: string): boolean {
-  if (value === undefined || value === 'on' || value === 'yes' || value === 'true') return true;
-  if (value === 'off' || value === 'no' || value === 'false') return false;
-  throw new CliError(`${where}: '${key}' expects on or off, got '${value}'`);
+  return asCliError(() => onOff(value, key, where));
 }
 
 /**
@@ -348,17 +356,10 @@ function onOffValue(value: string | undefined, key: string, where: string): bool
  * option is refused.
  */
 function parseSocketFlags(items: readonly string[], where: string, extraKeys: readonly string[]): { server: boolean; wait: boolean; extra: Map<string, string> } {
-  let server = false;
-  let wait = true;
+  const { server, wait, rest } = asCliError(() => serverFlags(items, where));
   const extra = new Map<string, string>();
-  for (const item of items) {
-    const eq = item.indexOf('=');
-    const key = eq < 0 ? item : item.slice(0, eq);
-    const value = eq < 0 ? undefined : item.slice(eq + 1);
-    if (key === 'server') server = onOffValue(value, key, where);
-    else if (key === 'wait') wait = onOffValue(value, key, where);
-    else if (key === 'nowait' && value === undefined) wait = false;
-    else if (key === 'nodelay' || key === 'ipv4' || key === 'ipv6') onOffValue(value, key, where);
+  for (const { key, value, item } of rest) {
+    if (key === 'nodelay' || key === 'ipv4' || key === 'ipv6') onOffValue(value, key, where);
     else if (key === 'telnet' || key === 'tn3270' || key === 'websocket') {
       if (onOffValue(value, key, where)) throw new CliError(`${where}: ${key}=on is not supported`);
     } else if (key === 'reconnect' || key === 'reconnect-ms') {

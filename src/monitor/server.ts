@@ -30,26 +30,45 @@ export interface AddressOptions {
 
 const LOOPBACK = new Set(['127.0.0.1', 'localhost', '::1', '[::1]']);
 
-function onOff(value: string | undefined, key: string, where: string): boolean {
+/** A QEMU on/off option value (a bare key means on); throws MonitorServerError naming `where`. */
+export function onOff(value: string | undefined, key: string, where: string): boolean {
   if (value === undefined || value === 'on' || value === 'yes' || value === 'true') return true;
   if (value === 'off' || value === 'no' || value === 'false') return false;
   throw new MonitorServerError(`${where}: '${key}' expects on or off, got '${value}'`);
 }
 
-/** Checks `server`/`wait` style options; returns the leftover options. */
-function checkServerOptions(opts: readonly string[], where: string): Map<string, string | undefined> {
+/** One `key[=value]` item of a socket option. */
+export interface SocketItem {
+  readonly key: string;
+  readonly value: string | undefined;
+  readonly item: string;
+}
+
+/**
+ * The server flags of a socket option (monitors and the serial port): `server` (default off),
+ * `wait` (default on; `nowait` is QEMU's old spelling of wait=off), and the other items in order.
+ */
+export function serverFlags(items: readonly string[], where: string): { server: boolean; wait: boolean; rest: SocketItem[] } {
   let server = false;
   let wait = true;
-  const rest = new Map<string, string | undefined>();
-  for (const o of opts) {
-    const eq = o.indexOf('=');
-    const key = eq < 0 ? o : o.slice(0, eq);
-    const value = eq < 0 ? undefined : o.slice(eq + 1);
+  const rest: SocketItem[] = [];
+  for (const item of items) {
+    const eq = item.indexOf('=');
+    const key = eq < 0 ? item : item.slice(0, eq);
+    const value = eq < 0 ? undefined : item.slice(eq + 1);
     if (key === 'server') server = onOff(value, key, where);
     else if (key === 'wait') wait = onOff(value, key, where);
     else if (key === 'nowait' && value === undefined) wait = false;
-    else rest.set(key, value);
+    else rest.push({ key, value, item });
   }
+  return { server, wait, rest };
+}
+
+/** Checks `server`/`wait` style options; returns the leftover options. */
+function checkServerOptions(opts: readonly string[], where: string): Map<string, string | undefined> {
+  const { server, wait, rest: items } = serverFlags(opts, where);
+  const rest = new Map<string, string | undefined>();
+  for (const { key, value } of items) rest.set(key, value);
   if (!server) throw new MonitorServerError(`${where}: only server mode is supported: add server=on`);
   if (wait) throw new MonitorServerError(`${where}: wait=on is not supported: add wait=off`);
   return rest;
