@@ -6,6 +6,7 @@ import type {
   HostListenHandlers, HostSocketError, HostSockets, HostTcpConnection, HostTcpHandlers, HostTcpListener, HostTimer,
   HostUdpHandlers, HostUdpSocket,
 } from './host-sockets.js';
+import { concatBytes } from './bytes.js';
 
 export class FakeTcpConnection implements HostTcpConnection {
   readonly written: Uint8Array[] = [];
@@ -39,7 +40,7 @@ export class FakeTcpConnection implements HostTcpConnection {
 
   /** Everything written so far, as one string. */
   get writtenText(): string {
-    return new TextDecoder().decode(concat(this.written));
+    return new TextDecoder().decode(concatBytes(this.written));
   }
 
   // The host peer's actions:
@@ -161,12 +162,3 @@ export class FakeHostSockets implements HostSockets {
   }
 }
 
-function concat(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}

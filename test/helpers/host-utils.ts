@@ -8,6 +8,18 @@ export function sha256File(path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex');
 }
 
+/** The index just after the first `what` in `text` at or after `from`, or undefined. */
+export function indexAfter(text: string, what: RegExp | string, from: number): number | undefined {
+  if (typeof what === 'string') {
+    const i = text.indexOf(what, from);
+    return i < 0 ? undefined : i + what.length;
+  }
+  const re = new RegExp(what.source, what.flags.replace('g', '') + 'g');
+  re.lastIndex = from;
+  const m = re.exec(text);
+  return m === null ? undefined : m.index + m[0].length;
+}
+
 /** A TCP port that was free a moment ago (bound to 127.0.0.1:0 and released). */
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -4,7 +4,7 @@
  * prompt, run commands, power off. Every wait has a timeout whose error carries the tail of
  * the console output; `withLinuxVm` always kills the child.
  */
-import { freePort, sha256File } from './host-utils.js';
+import { freePort, indexAfter, sha256File } from './host-utils.js';
 export { freePort, sha256File };
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -120,16 +120,7 @@ export class LinuxVm {
   /** Waits until the output from the unconsumed mark on contains `needle`; returns the index just after it. */
   waitFor(needle: string | RegExp, timeoutMs = COMMAND_TIMEOUT_MS): Promise<number> {
     const from = this.mark;
-    return this.until((t) => {
-      if (typeof needle === 'string') {
-        const i = t.indexOf(needle, from);
-        return i < 0 ? undefined : i + needle.length;
-      }
-      const re = new RegExp(needle.source, needle.flags.replace('g', '') + 'g');
-      re.lastIndex = from;
-      const m = re.exec(t);
-      return m === null ? undefined : m.index + m[0].length;
-    }, JSON.stringify(String(needle)), timeoutMs);
+    return this.until((t) => indexAfter(t, needle, from), JSON.stringify(String(needle)), timeoutMs);
   }
 
   /**

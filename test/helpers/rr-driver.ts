@@ -10,7 +10,7 @@
  * out; logs and outputs live in a temporary folder removed at the end (kept when
  * REPLAYVM_KEEP_RR=1, for debugging).
  */
-import { freePort, seededRandom, sha256File } from './host-utils.js';
+import { freePort, indexAfter, seededRandom, sha256File } from './host-utils.js';
 export { freePort, seededRandom, sha256File };
 import { spawn, type ChildProcess } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -265,18 +265,6 @@ export class VmProcess {
     });
   }
 
-  /** The index just after `what` in `text` from `from` on, or undefined. */
-  static find(text: string, what: RegExp | string, from: number): number | undefined {
-    if (typeof what === 'string') {
-      const i = text.indexOf(what, from);
-      return i < 0 ? undefined : i + what.length;
-    }
-    const re = new RegExp(what.source, what.flags.replace('g', '') + 'g');
-    re.lastIndex = from;
-    const m = re.exec(text);
-    return m === null ? undefined : m.index + m[0].length;
-  }
-
   /**
    * Waits for `what` after `cursor.mark` (default: this process's own `mark`) and moves the mark
    * past it. Rejects on timeout or exit, with the output's tail in the message.
@@ -284,7 +272,7 @@ export class VmProcess {
   async waitFor(what: RegExp | string, timeoutMs: number, cursor: { mark: number } = this): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const end = VmProcess.find(this.text, what, cursor.mark);
+      const end = indexAfter(this.text, what, cursor.mark);
       if (end !== undefined) {
         cursor.mark = end;
         return;

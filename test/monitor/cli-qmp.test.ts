@@ -2,9 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import * as net from 'node:net';
 import { join } from 'node:path';
 import { guestFixtures } from '../helpers/guest-programs.js';
+import { freePort } from '../helpers/host-utils.js';
 import { describeRun, runCli, type RunResult } from '../helpers/run-vm.js';
 import { Qmp, socketReady, type Msg } from './client.js';
 
@@ -28,17 +28,6 @@ async function tcpConnect(port: number, run: Promise<RunResult>): Promise<Qmp> {
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const a = s.address();
-      const port = typeof a === 'object' && a !== null ? a.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 test('-qmp unix: status, stop/cont, cpus, registers, reset, two clients, quit', async () => {
   const sock = join(tmp, 'qmp.sock');

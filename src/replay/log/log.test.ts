@@ -14,6 +14,7 @@ import { LogWriter } from './log-writer.js';
 import type { LogWriterOptions } from './log-writer.js';
 import { bytesSource } from './source.js';
 import { computeLogStats } from './stats.js';
+import { concatBytes } from '../../net/bytes.js';
 import { MemorySink, sampleEvents, sampleHeader } from './test-events.js';
 
 const compress: Compress = (raw) => deflateRawSync(raw);
@@ -274,14 +275,7 @@ test('header errors say exactly what is wrong', () => {
 
 
 function log(chunks: Uint8Array[], major = 1, minor = 0): Uint8Array {
-  const parts = [encodeHeader(sampleHeader(), major, minor), ...chunks];
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
+  return concatBytes([encodeHeader(sampleHeader(), major, minor), ...chunks]);
 }
 
 test('a newer minor version: known events read, an unknown kind stops with a clear error', () => {
