@@ -71,7 +71,6 @@ export interface TraceFlags {
   readonly inAsm: boolean;
 }
 
-/** Host services a machine needs, implemented in src/host. */
 /** A host clock the guest can read (through an RTC on `-rtc clock=host|rt`). */
 export type GuestReadableClock = 'host' | 'realtime';
 
@@ -85,21 +84,25 @@ export type GuestReadableClock = 'host' | 'realtime';
  * logged when recording, compared with the log when replaying).
  */
 export type MachineRrHooks =
-  | {
+  | (RrHooksOfBothModes & {
     readonly mode: 'record';
     clockWarp(ns: number, icount: number): void;
     clockRead(clock: GuestReadableClock, ns: number, icount: number): void;
-    readonly interrupt?: (hart: number, cause: number, icount: number) => void;
-    /** The events reported are piling up (the main thread drains them): end the slice. */
-    readonly backlogged?: () => boolean;
-  }
-  | {
+  })
+  | (RrHooksOfBothModes & {
     readonly mode: 'replay';
     clockRead(clock: GuestReadableClock, ns: number, icount: number): number;
-    readonly interrupt?: (hart: number, cause: number, icount: number) => void;
-    readonly backlogged?: () => boolean;
-  };
+  });
 
+/** The record/replay hooks both modes have. */
+interface RrHooksOfBothModes {
+  /** A hart took interrupt `cause` (a checkpoint). */
+  readonly interrupt?: (hart: number, cause: number, icount: number) => void;
+  /** The events reported are piling up (the main thread drains them): end the slice. */
+  readonly backlogged?: () => boolean;
+}
+
+/** Host services a machine needs, implemented in src/host. */
 export interface MachineHost {
   /** UART0's output. */
   readonly console: CharBackend;

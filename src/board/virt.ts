@@ -154,7 +154,7 @@ class VirtMachine implements Machine {
   private readonly rtcClock: ClockKind;
   /** The RTC clock's value at machine creation (a host-derived arena field, shared by threads). */
   private readonly rtcOrigin: Float64Array;
-  /** Board state words: totalSteps (2), spare (2), RTC offset from its clock (2), rrHart, rrUsed. */
+  /** Board state words: totalSteps (2), spare (2), the RTC's start date in ns (2), rrHart, rrUsed. */
   private readonly w: number;
 
   // Host-side state (not machine state): the hart inside `run`, a request raised during it,
@@ -266,7 +266,7 @@ class VirtMachine implements Machine {
     this.uart = new Uart16550(this.arena, 'uart0', uartBackend, this.plic.irqLine(VIRT_IRQ.uart0));
     this.inRing = this.arena.allocate('console', 'inputRing', 2 + INPUT_RING_BYTES / 4);
     this.inBytes = new Uint8Array(this.arena.buffer, (this.inRing + 2) * 4, INPUT_RING_BYTES);
-    // The RTC runs on virtual time since power-on; the wall-clock epoch is its tick offset.
+    // The RTC counts rtcSourceNs (its clock since creation); the start date is its tick offset.
     this.rtc = new GoldfishRtc(this.arena, { realtimeNs: () => this.rtcSourceNs() }, this.plic.irqLine(VIRT_IRQ.rtc));
     const test = new SifiveTest((kind, code) => this.finisher(kind, code));
 

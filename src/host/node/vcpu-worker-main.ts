@@ -7,14 +7,14 @@
  * we wait on it).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import type { GuestReadableClock, MachineHost, MachineRrHooks } from '../../board/machine-api.js';
+import type { MachineHost, MachineRrHooks } from '../../board/machine-api.js';
 import { createVirtMachine } from '../../board/virt.js';
 import { attachLocks, setCurrentThreadId, withReplayThenBql } from '../../threads/lock/index.js';
 import { ByteRing } from '../../threads/vcpu/byte-ring.js';
 import { VcpuControl } from '../../threads/vcpu/control.js';
 import {
-  VCPU_EVENT_CLOCK_READ_HOST, VCPU_EVENT_CLOCK_READ_REALTIME, VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_INTERRUPT, VCPU_EVENT_MONITOR_RESET,
-  VCPU_EVENT_UNEXPECTED_CLOCK_READ, VcpuEventMailbox, interruptValue,
+  VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_INTERRUPT, VCPU_EVENT_MONITOR_RESET, VCPU_EVENT_UNEXPECTED_CLOCK_READ, VcpuEventMailbox,
+  clockReadKind, interruptValue,
 } from '../../threads/vcpu/event-mailbox.js';
 import { runVcpuLoop } from '../../threads/vcpu/vcpu-worker.js';
 import { NodeHostTime } from './host-time.js';
@@ -26,12 +26,11 @@ import type { VcpuMessage, VcpuRrChannels, VcpuWorkerData } from './vcpu-protoco
  * queued by the main thread; a read the log did not expect, and every interrupt taken (when the
  * log has interrupt checkpoints), are reported through the mailbox for the main thread to check.
  */
-function workerRr(rr: VcpuRrChannels): { hooks: MachineRrHooks; onReset?: () => void; backlogged: () => boolean } {
+function workerRr(rr: VcpuRrChannels): { hooks: MachineRrHooks; onReset?: (icount: number) => void; backlogged: () => boolean } {
   const mailbox = new VcpuEventMailbox(rr.mailbox);
   const post = (icount: number, kind: number, value: number): void => {
     if (!mailbox.append(icount, kind, value)) throw new Error('vCPU event mailbox full (the main thread stopped draining it)');
   };
-  const readKind = (clock: GuestReadableClock): number => (clock === 'host' ? VCPU_EVENT_CLOCK_READ_HOST : VCPU_EVENT_CLOCK_READ_REALTIME);
   const interrupt = rr.interrupts ? (hart: number, cause: number, icount: number): void => post(icount, VCPU_EVENT_INTERRUPT, interruptValue(hart, cause)) : undefined;
   const backlogged = (): boolean => mailbox.backlogged;
   if (rr.mode === 'replay') {
@@ -41,8 +40,8 @@ function workerRr(rr: VcpuRrChannels): { hooks: MachineRrHooks; onReset?: () => 
         mode: 'replay',
         clockRead: (clock, ns, icount) => {
           const next = inputs?.takeFirst();
-          if (next !== undefined && next.kind === readKind(clock) && next.icount === icount) return next.value;
-          post(icount, VCPU_EVENT_UNEXPECTED_CLOCK_READ, readKind(clock));
+          if (next !== undefined && next.kind === clockReadKind(clock) && next.icount === icount) return next.value;
+          post(icount, VCPU_EVENT_UNEXPECTED_CLOCK_READ, clockReadKind(clock));
           return ns;
         },
         backlogged,
@@ -55,16 +54,14 @@ function workerRr(rr: VcpuRrChannels): { hooks: MachineRrHooks; onReset?: () => 
     hooks: {
       mode: 'record',
       clockWarp: (ns, icount) => post(icount, VCPU_EVENT_CLOCK_WARP, ns),
-      clockRead: (clock, ns, icount) => post(icount, readKind(clock), ns),
+      clockRead: (clock, ns, icount) => post(icount, clockReadKind(clock), ns),
       backlogged,
       ...(interrupt !== undefined ? { interrupt } : {}),
     },
-    onReset: () => post(machineSteps(), VCPU_EVENT_MONITOR_RESET, 0),
+    onReset: (icount) => post(icount, VCPU_EVENT_MONITOR_RESET, 0),
     backlogged,
   };
 }
-/** The machine's instruction count, once it exists (monitor resets are stamped with it). */
-let machineSteps = (): number => 0;
 
 function post(m: VcpuMessage): void {
   parentPort?.postMessage(m);
@@ -101,7 +98,6 @@ function main(): void {
   };
   const machine = withReplayThenBql(locks.bql, locks.replay, () =>
     createVirtMachine(data.config, host, { attach: { arena: data.arena, ram: data.ram } }));
-  machineSteps = () => machine.totalSteps;
   post({ kind: 'ready' });
   const flush = (): void => {
     while (overflow.length > 0) ring.writeAll(overflow.shift()!);

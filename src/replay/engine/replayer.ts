@@ -124,20 +124,14 @@ export class Replayer {
   checkVcpu(): void {
     if (this.vcpu === undefined) return;
     const reports = this.vcpu.takeReports();
-    if (reports.mismatch !== undefined) {
-      const next = this.source.peek();
-      this.diverge(next === undefined ? 'the end of the log' : describeEvent(next), reports.mismatch);
-    }
+    if (reports.mismatch !== undefined) this.diverge(this.describeNext(), reports.mismatch);
     for (const got of reports.interrupts) {
       if (!this.checkInterrupts) break;
       this.pullCheckpoints();
       const want = this.expectedInterrupts[this.expectedHead];
       const found = describeEvent(got);
       // Reported at the interrupt's own count (the vCPU thread may have run on since).
-      if (want === undefined) {
-        const next = this.source.peek();
-        this.diverge(next === undefined ? 'the end of the log' : describeEvent(next), found, got.icount);
-      }
+      if (want === undefined) this.diverge(this.describeNext(), found, got.icount);
       if (want.icount !== got.icount || want.hart !== got.hart || want.cause !== got.cause) {
         this.diverge(describeEvent(want), found, Math.min(want.icount, got.icount));
       }
@@ -147,6 +141,12 @@ export class Replayer {
       this.expectedInterrupts.splice(0, this.expectedHead);
       this.expectedHead = 0;
     }
+  }
+
+  /** The log's next event, described (what a replay expected when the vCPU found something else). */
+  private describeNext(): string {
+    const next = this.source.peek();
+    return next === undefined ? 'the end of the log' : describeEvent(next);
   }
 
   /** Every interrupt checkpoint before instruction `now` must have been taken. */

@@ -1,13 +1,14 @@
 /**
  * The replay engine's side of the vCPU thread's mailboxes (src/threads/vcpu/event-mailbox.ts):
  * recording, the events the vCPU thread logged (idle warps, host clock values the guest read,
- * system resets the monitor asked for) become log events; replaying, the recorded clock values are queued for the vCPU thread, and
- * the reads it could not match come back as mismatch reports.
+ * system resets the monitor asked for, interrupts) become log events; replaying, the recorded
+ * clock values are queued for the vCPU thread, and what it found (interrupts taken, reads it
+ * could not match) comes back as reports.
  */
 import type { ClockReadEvent, InterruptEvent, ReplayEvent } from '../log/events.js';
 import {
-  VCPU_EVENT_CLOCK_READ_HOST, VCPU_EVENT_CLOCK_READ_REALTIME, VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_INTERRUPT, VCPU_EVENT_MONITOR_RESET,
-  VCPU_EVENT_UNEXPECTED_CLOCK_READ, interruptOf, type VcpuEventMailbox,
+  VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_INTERRUPT, VCPU_EVENT_MONITOR_RESET, VCPU_EVENT_UNEXPECTED_CLOCK_READ,
+  clockOfReadKind, clockReadKind, interruptOf, type VcpuEventMailbox,
 } from '../../threads/vcpu/event-mailbox.js';
 import type { ReplayVcpu, VcpuReports } from './replayer.js';
 
@@ -16,12 +17,6 @@ export const INTERRUPT_CHECKPOINTS = 'interrupt';
 
 /** The cause of a logged `system_reset` from the monitor (QEMU's SHUTDOWN_CAUSE_HOST_QMP_SYSTEM_RESET). */
 export const MONITOR_RESET_CAUSE = 'host-qmp-system-reset';
-
-const READ_KIND: Readonly<Record<ClockReadEvent['clock'], number>> = { host: VCPU_EVENT_CLOCK_READ_HOST, realtime: VCPU_EVENT_CLOCK_READ_REALTIME };
-
-function clockOfKind(kind: number): ClockReadEvent['clock'] | undefined {
-  return kind === VCPU_EVENT_CLOCK_READ_HOST ? 'host' : kind === VCPU_EVENT_CLOCK_READ_REALTIME ? 'realtime' : undefined;
-}
 
 /** Recording: the vCPU thread's events since the last call, as log events, in order. */
 export function drainVcpuEvents(mailbox: VcpuEventMailbox): ReplayEvent[] {
@@ -39,7 +34,7 @@ export function drainVcpuEvents(mailbox: VcpuEventMailbox): ReplayEvent[] {
       out.push({ kind: 'request', icount, what: 'reset', cause: MONITOR_RESET_CAUSE });
       return;
     }
-    const clock = clockOfKind(kind);
+    const clock = clockOfReadKind(kind);
     if (clock !== undefined) out.push({ kind: 'clock-read', icount, clock, value });
   });
   return out;
@@ -50,7 +45,7 @@ export class ReplayVcpuChannel implements ReplayVcpu {
   constructor(private readonly reports: VcpuEventMailbox, private readonly inputs: VcpuEventMailbox) {}
 
   queueClockRead(e: ClockReadEvent): boolean {
-    return this.inputs.append(e.icount, READ_KIND[e.clock], e.value);
+    return this.inputs.append(e.icount, clockReadKind(e.clock), e.value);
   }
 
   get pendingClockReads(): number {
@@ -68,7 +63,7 @@ export class ReplayVcpuChannel implements ReplayVcpu {
     this.reports.drain((icount, kind, value) => {
       if (kind === VCPU_EVENT_INTERRUPT) interrupts.push({ kind: 'interrupt', icount, ...interruptOf(value) });
       else if (kind === VCPU_EVENT_UNEXPECTED_CLOCK_READ && mismatch === undefined) {
-        mismatch = `the guest read the ${clockOfKind(value) ?? 'host'} clock at instruction ${icount}, where the log has no value for it`;
+        mismatch = `the guest read the ${clockOfReadKind(value) ?? 'host'} clock at instruction ${icount}, where the log has no value for it`;
       }
     });
     return { interrupts, mismatch };

@@ -23,6 +23,14 @@ export const VCPU_EVENT_UNEXPECTED_CLOCK_READ = 4;
 export const VCPU_EVENT_MONITOR_RESET = 5;
 /** A hart took an interrupt (value: hart × 64 + interrupt number); recorded and, replaying, compared. */
 export const VCPU_EVENT_INTERRUPT = 6;
+/** The event kind of a read of `clock`. */
+export function clockReadKind(clock: 'host' | 'realtime'): number {
+  return clock === 'host' ? VCPU_EVENT_CLOCK_READ_HOST : VCPU_EVENT_CLOCK_READ_REALTIME;
+}
+/** The clock a clock-read event kind names, or undefined for other kinds. */
+export function clockOfReadKind(kind: number): 'host' | 'realtime' | undefined {
+  return kind === VCPU_EVENT_CLOCK_READ_HOST ? 'host' : kind === VCPU_EVENT_CLOCK_READ_REALTIME ? 'realtime' : undefined;
+}
 /** Interrupt event value for `hart` and interrupt number `cause` (< 64). */
 export function interruptValue(hart: number, cause: number): number {
   return hart * 64 + cause;

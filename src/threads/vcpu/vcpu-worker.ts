@@ -24,8 +24,8 @@ export interface VcpuLoopDeps {
    * lock) until the main thread has drained it.
    */
   readonly backlogged?: () => boolean;
-  /** A requested system reset was done (called holding the replay mutex and the BQL). */
-  readonly onReset?: () => void;
+  /** A requested system reset was done at instruction `icount` (called holding the replay mutex and the BQL). */
+  readonly onReset?: (icount: number) => void;
   /** The guest asked to stop the machine; the loop ends after this. */
   readonly onShutdown: (result: Extract<SliceResult, { kind: 'shutdown' }>) => void;
   /** Steps in the first slice (default 20 000). */
@@ -50,7 +50,7 @@ export function runVcpuLoop(d: VcpuLoopDeps): void {
     if (!control.takeResetRequest()) return;
     withReplayThenBql(d.locks.bql, d.locks.replay, () => {
       machine.reset();
-      d.onReset?.();
+      d.onReset?.(machine.totalSteps);
     });
     control.reportResetDone();
   };
