@@ -6,7 +6,7 @@
  * and -object and lists the virtio devices to put on the board. Pure: nothing is opened here.
  */
 import { VIRTIO_COUNT } from '../board/virt-memory-map.js';
-import type { EntropySource } from '../host/node/rng/entropy-backend.js';
+import type { RngSource, VirtioDevicePlan } from '../host/node/virtio-plan.js';
 import type { BlkreplayDriveSpec, DriveOption, DriveSpec } from './drive-options.js';
 import { checkQemuId, parseQemuOpts } from './drive-options.js';
 import type { NetdevSpec } from './netdev-options.js';
@@ -151,50 +151,7 @@ export function parseDeviceOption(text: string, option = '-device'): DeviceSpec 
   }
 }
 
-/** Where a virtio-rng device's entropy comes from. */
-export type RngSource = EntropySource;
-
-/** What every planned device has. */
-interface PlanCommon {
-  /**
-   * The virtio-mmio slot: transport `slot` at 0x10001000 + slot * 0x1000, PLIC source 1 + slot.
-   * As QEMU, a device without `bus=` takes the free slot with the HIGHEST address: qbus_realize()
-   * prepends each new virtio-mmio bus to the list qbus_find_recursive() searches, so the first
-   * device lands in slot 7 (0x10008000), the next in slot 6, and so on.
-   */
-  readonly slot: number;
-  /** The option that created the device (the `-device`, or the `-drive ...,if=virtio`), for messages. */
-  readonly where: string;
-  /** The `-device` id, if any. */
-  readonly id?: string;
-}
-
-/** A virtio device to put on the board. */
-export type VirtioDevicePlan =
-  | PlanCommon & {
-    readonly kind: 'blk';
-    /** The image to open (`openBlockBackend(drive)`), `-snapshot` folded in. */
-    readonly drive: DriveSpec;
-    /** The drive id the device names (the blkreplay drive's, with blkreplay). */
-    readonly driveId: string;
-    readonly serial?: string;
-    /** The image is reached through `driver=blkreplay` (record/replay logs its requests). */
-    readonly blkreplay: boolean;
-  }
-  | PlanCommon & {
-    readonly kind: 'net';
-    readonly netdev: NetdevSpec;
-    /** Given, or QEMU's default 52:54:00:12:34:56 + n for the n-th NIC without one. */
-    readonly mac: string;
-    /** A `-object filter-replay` on the netdev. */
-    readonly replayFilter?: Extract<ObjectSpec, { type: 'filter-replay' }>;
-  }
-  | PlanCommon & {
-    readonly kind: 'rng';
-    readonly source: RngSource;
-    /** The `-object` (or, for the default rng-builtin, the `-device`) that chose the source. */
-    readonly sourceWhere: string;
-  };
+export type { RngSource, VirtioDevicePlan };
 
 /** The outcome of resolveDevices. */
 export interface ResolvedDevices {

@@ -8,6 +8,7 @@
  * Also the QemuOpts helpers the -device, -netdev and -object parsers share.
  */
 import type { CacheMode } from '../host/node/block/block-backend.js';
+import type { DriveCommon, DriveInterface, DriveSpec } from '../host/node/virtio-plan.js';
 import { parseQemuBool } from './icount-options.js';
 import { CliError, parseKeyValues } from './options.js';
 
@@ -49,30 +50,7 @@ export function qemuBoolValue(key: string, value: string, where: string): boolea
   return b;
 }
 
-/** Where a drive is connected: `none` (a `-device` refers to it) or `virtio` (an implicit virtio-blk-device). */
-export type DriveInterface = 'none' | 'virtio';
-
-/** What every drive has. */
-interface DriveCommon {
-  /** The option as given, `-drive TEXT`, for messages. */
-  readonly where: string;
-  /** `id=`; without it the resolver names the drive as QEMU does (`none0`, `virtio1`, ...). */
-  readonly id?: string;
-  /** `if=`; QEMU's default on riscv `virt` is none (its block_default_type is IF_NONE). */
-  readonly interface: DriveInterface;
-  readonly readOnly: boolean;
-  /** `snapshot=on`, or `-snapshot` once resolved: writes go to a temporary overlay. */
-  readonly snapshot: boolean;
-  readonly cache: CacheMode;
-}
-
-/** A raw image file: what the host block backend opens (`openBlockBackend(spec)`). */
-export interface DriveSpec extends DriveCommon {
-  readonly driver: 'raw';
-  readonly file: string;
-  /** `format=raw` or `driver=raw|file` was given; else raw is assumed (and a qcow2 image refused). */
-  readonly formatGiven: boolean;
-}
+export type { DriveInterface, DriveSpec };
 
 /** `driver=blkreplay,image=ID`: record/replay's wrapper around the drive `image`. */
 export interface BlkreplayDriveSpec extends DriveCommon {

@@ -4,44 +4,11 @@
  * (net/slirp.c slirp_hostfwd, net/socket.c, parse_host_port), with QEMU's messages after the
  * usual `-netdev TEXT: ` prefix. Pure: nothing is bound or resolved here.
  */
+import type { HostForward, NetdevSpec } from '../host/node/virtio-plan.js';
 import { checkQemuId, parseQemuOpts } from './drive-options.js';
 import { CliError } from './options.js';
 
-/** One `hostfwd=` rule of a user-mode network. */
-export interface HostForward {
-  readonly protocol: 'tcp' | 'udp';
-  /** The host address to bind: '0.0.0.0' (every interface, as QEMU) when the rule leaves it empty. */
-  readonly hostAddr: string;
-  /** 0..65535 (0: any free port). */
-  readonly hostPort: number;
-  /** The guest address; undefined means the guest's DHCP address (10.0.2.15), as QEMU. */
-  readonly guestAddr?: string;
-  /** 1..65535. */
-  readonly guestPort: number;
-  /** The rule as written, for messages. */
-  readonly rule: string;
-}
-
-/** A `-netdev`. */
-export type NetdevSpec =
-  | {
-    readonly type: 'user';
-    /** The option as given, `-netdev TEXT`, for messages. */
-    readonly where: string;
-    readonly id: string;
-    /** In command-line order. */
-    readonly hostfwd: readonly HostForward[];
-  }
-  | {
-    readonly type: 'socket';
-    readonly where: string;
-    readonly id: string;
-    /** `listen=` (a server for one peer) or `connect=`. */
-    readonly mode: 'listen' | 'connect';
-    /** '' when the option leaves it empty: QEMU then listens on every interface / connects to 0.0.0.0. */
-    readonly host: string;
-    readonly port: number;
-  };
+export type { HostForward, NetdevSpec };
 
 /** Netdev types QEMU has that we do not (the message lists ours). */
 const SUPPORTED_TYPES = 'user, socket';

@@ -4,6 +4,7 @@
  * QEMU's user_creatable_add does, with QEMU's messages after the usual `-object TEXT: ` prefix.
  * filter-replay is accepted and returned typed: record/replay will act on it.
  */
+import type { FilterReplaySpec } from '../host/node/virtio-plan.js';
 import { checkQemuId, parseQemuOpts, qemuBoolValue } from './drive-options.js';
 import { CliError } from './options.js';
 
@@ -18,17 +19,7 @@ export type ObjectSpec =
     readonly filename: string;
   }
   | { readonly type: 'rng-builtin'; readonly where: string; readonly id: string }
-  | {
-    /** Record/replay's network filter (parsed; record/replay will use it). */
-    readonly type: 'filter-replay';
-    readonly where: string;
-    readonly id: string;
-    /** The `-netdev` id it filters. */
-    readonly netdev: string;
-    readonly queue: 'all' | 'rx' | 'tx';
-    /** `status=on|off`: whether the filter is enabled (default on). */
-    readonly status: boolean;
-  };
+  | FilterReplaySpec;
 
 /** The default `filename` of rng-random, as QEMU's. */
 export const RNG_RANDOM_DEFAULT_FILE = '/dev/urandom';

@@ -5,9 +5,10 @@
  */
 import type { TraceFlags } from '../board/machine-api.js';
 import type { RtcConfig } from '../main-loop/rtc-clock.js';
+import type { BiosSpec, RrOption, RunConfig, SerialSpec, StdioMonitor } from '../host/node/runner/index.js';
 import { parseRtcOption } from './rtc-options.js';
 import { parseIcountOption } from './icount-options.js';
-import { deviceHelpText, parseDeviceOption, resolveDevices, type DeviceSpec, type VirtioDevicePlan } from './device-options.js';
+import { deviceHelpText, parseDeviceOption, resolveDevices, type DeviceSpec } from './device-options.js';
 import { parseDriveOption, type DriveOption } from './drive-options.js';
 import { parseNetdevOption, type NetdevSpec } from './netdev-options.js';
 import { parseObjectOption, type ObjectSpec } from './object-options.js';
@@ -25,81 +26,9 @@ export class CliError extends Error {
   override name = 'CliError';
 }
 
-/** Where UART0 is connected (`-serial`). */
-export type SerialSpec =
-  | { readonly kind: 'stdio' }
-  /** `mon:stdio`: stdio with QEMU's Ctrl-A escape keys. */
-  | { readonly kind: 'mon-stdio' }
-  | { readonly kind: 'file'; readonly path: string }
-  | { readonly kind: 'null' }
-  /**
-   * A listening socket (`tcp:HOST:PORT,server=on[,wait=off]`, `unix:PATH,...`, or `chardev:ID`
-   * naming a `-chardev socket`): one client at a time is the console. `wait`: start only once a
-   * client is connected (QEMU's default for a server socket). `option` is the option that
-   * defines it, as given, for messages.
-   */
-  | { readonly kind: 'socket'; readonly address: MonitorAddress; readonly wait: boolean; readonly option: string };
-
-/** `-bios`. */
-export type BiosSpec =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'default' }
-  | { readonly kind: 'file'; readonly path: string };
-
-/**
- * Where a human monitor talks over stdio: `mux` behind the console's Ctrl-A c (mon:stdio),
- * `stdio` owning stdin/stdout (`-monitor stdio`, or QEMU's default monitor with -nographic when
- * the serial port is elsewhere), or `none`.
- */
-export type StdioMonitor = 'mux' | 'stdio' | 'none';
-
-/** Options for a run of the machine. */
-export interface RunOptions {
-  /** `-M virt,dumpdtb=FILE`. */
-  readonly dumpDtb?: string;
-  /** RAM size in bytes. */
-  readonly ramSize: number;
-  readonly smp: number;
-  readonly bios: BiosSpec;
-  readonly kernel?: string;
-  readonly initrd?: string;
-  readonly append?: string;
-  readonly dtb?: string;
-  readonly nographic: boolean;
-  /** `-display none` was given. */
-  readonly displayNone: boolean;
-  /** `-serial`, when given. */
-  readonly serial?: SerialSpec;
-  readonly noReboot: boolean;
-  readonly name?: string;
-  readonly trace: TraceFlags;
-  /** `-D FILE`: where `-d` output goes (default stderr). */
-  readonly logFile?: string;
-  /** `-icount`: instruction-counted virtual time. */
-  readonly icount?: IcountConfig;
-  /** `-rtc`: the RTC's start (`base`) and clock. */
-  readonly rtc?: RtcConfig;
-  /**
-   * Where UART0 is connected after QEMU's defaults are applied: `serial` when given; else
-   * mon:stdio (plain stdio with -nographic when a -monitor/-qmp/-mon option replaced the
-   * default monitor), or null when `-monitor stdio` took stdio without -nographic.
-   */
-  readonly console: SerialSpec;
-  /** The human monitor on stdio, if any. */
-  readonly stdioMonitor: StdioMonitor;
-  /** Socket monitors (`-qmp`, `-monitor unix:/tcp:`, `-chardev socket` + `-mon`), in order. */
-  readonly monitors: readonly MonitorPlan[];
-  /** `-S`: do not start the vCPUs until `cont`. */
-  readonly startPaused: boolean;
-  /** `-icount ...,rr=record|replay,rrfile=FILE`: record or replay this run. */
-  readonly rr?: RrOption;
-  /** The machine options as given, without the record/replay part (a recording's header keeps them). */
-  readonly argv: readonly string[];
-  /** The virtio devices (`-drive`, `-device`, `-netdev`, `-object`, `-snapshot`), slots assigned. */
-  readonly virtio: readonly VirtioDevicePlan[];
-  /** QEMU's warnings about them (a netdev without a device), printed at start. */
-  readonly warnings: readonly string[];
-}
+/** The options of a run are the runner's configuration (src/host/node/runner), built here. */
+export type RunOptions = RunConfig;
+export type { BiosSpec, RrOption, SerialSpec, StdioMonitor };
 
 /** What the command line asks for. */
 export type CommandLine =
@@ -128,12 +57,6 @@ interface OptionSpec {
   readonly name: string;
   readonly arg?: string;
   readonly help: string;
-}
-
-/** Record or replay (`-icount ...,rr=`, or the `record`/`replay` subcommands). */
-export interface RrOption {
-  readonly mode: 'record' | 'replay';
-  readonly file: string;
 }
 
 /** Every option we implement, for `-h`. */

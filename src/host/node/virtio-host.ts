@@ -7,7 +7,7 @@
  */
 import type { Machine } from '../../board/machine-api.js';
 import type { BlockBackend, EntropyBackend, NetBackend, NetReceiver, VirtioBackend, VirtioDeviceSpec } from '../../devices/virtio/index.js';
-import type { VirtioDevicePlan } from '../../cli/device-options.js';
+import type { VirtioDevicePlan } from './virtio-plan.js';
 import type { MainLoop } from '../../main-loop/main-loop.js';
 import { stat } from 'node:fs/promises';
 import type { Recorder } from '../../replay/engine/recorder.js';

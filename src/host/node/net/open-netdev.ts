@@ -1,5 +1,5 @@
 /** Opens the network backend a `-netdev` names (user or socket), for a virtio-net device. */
-import type { VirtioDevicePlan } from '../../../cli/device-options.js';
+import type { VirtioDevicePlan } from '../virtio-plan.js';
 import type { HostNetBackend } from '../virtio-host.js';
 import { createSocketNetdev } from './socket-netdev.js';
 import { createUserNetdev } from './user-netdev.js';

@@ -1,0 +1,49 @@
+/** The monitors of a run: the human monitor on stdio and the socket monitors (QMP, HMP). */
+import type { StdioMonitorFactory } from '../console.js';
+import { HMP_PROMPT, HmpConnection } from '../../../monitor/hmp/connection.js';
+import type { MonitorServerHandle } from '../../../monitor/server.js';
+import { MonitorServerError, startHmpServer, startQmpServer } from '../../../monitor/server.js';
+import type { VmControl } from '../../../monitor/vm-control.js';
+import type { RunConfig } from './config.js';
+import { RunnerError } from './errors.js';
+
+/** The human monitor on stdio: banner on the first focus, then a prompt each time. */
+export function stdioMonitor(vm: VmControl): StdioMonitorFactory {
+  return (write) => {
+    const conn = new HmpConnection(vm, write);
+    let shown = false;
+    return {
+      receive: (bytes) => conn.receive(bytes),
+      focus: () => {
+        if (shown) {
+          write(HMP_PROMPT);
+        } else {
+          shown = true;
+          conn.start();
+        }
+      },
+    };
+  };
+}
+
+/** Starts the socket monitors in order; on a failure, closes those already started. */
+export async function startMonitors(o: RunConfig, vm: VmControl): Promise<MonitorServerHandle[]> {
+  const handles: MonitorServerHandle[] = [];
+  try {
+    for (const m of o.monitors) {
+      handles.push(m.mode === 'control' ? await startQmpServer(m.address, vm) : await startHmpServer(m.address, vm));
+    }
+  } catch (e) {
+    await Promise.all(handles.map((h) => h.close()));
+    if (e instanceof MonitorServerError) throw new RunnerError(`${o.monitors[handles.length]?.mode === 'control' ? '-qmp' : '-monitor'}: ${e.message}`);
+    throw e;
+  }
+  return handles;
+}
+
+/** Closes the monitors after pending replies and events had a turn to reach the sockets. */
+export async function closeMonitors(handles: readonly MonitorServerHandle[]): Promise<void> {
+  if (handles.length === 0) return;
+  await new Promise<void>((resolve) => setTimeout(resolve, 20));
+  await Promise.all(handles.map((h) => h.close()));
+}

@@ -1,0 +1,96 @@
+/** The record/replay side of a run: opening the log, and what is printed when the run ends. */
+import { existsSync } from 'node:fs';
+import { RecordSession, ReplaySession, type ReplayOutcome } from '../replay/session.js';
+import { compareOverlays, overlayPath, readOverlayFile, writeOverlayFile } from '../replay/overlay-file.js';
+import type { RunConfig } from './config.js';
+import type { RunnerEnv } from './env.js';
+import { RunnerError } from './errors.js';
+
+/** The log of a record or replay run. */
+export type RrSession = { readonly kind: 'record'; readonly session: RecordSession } | { readonly kind: 'replay'; readonly session: ReplaySession };
+
+/** Opens the log of a record or replay run (checking a replay's images against its header). */
+export function openRrSession(o: RunConfig, env: RunnerEnv): RrSession | undefined {
+  const rr = o.rr;
+  if (rr === undefined || o.dumpDtb !== undefined) return undefined;
+  const images = env.rrImages.describe();
+  let session: RrSession;
+  try {
+    session = rr.mode === 'record'
+      ? { kind: 'record', session: RecordSession.open(rr.file, { argv: o.argv }, images, env.version) }
+      : { kind: 'replay', session: ReplaySession.open(rr.file) };
+  } catch (e) {
+    throw new RunnerError(`rrfile=${rr.file}: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  if (session.kind === 'replay') {
+    try {
+      env.rrImages.check(session.session.header.body.images);
+    } catch (e) {
+      session.session.close();
+      throw e;
+    }
+  }
+  return session;
+}
+
+/** Disk writes a run kept in memory, per virtio slot. */
+export interface DiskWrites {
+  readonly slot: number;
+  readonly sectors: Map<number, Uint8Array>;
+}
+
+/** After a recording: says how much was recorded, keeps each disk's writes beside the log, says how to replay. */
+export function reportRecording(log: string, icount: number, disks: readonly DiskWrites[], env: RunnerEnv): void {
+  env.stderr(`${env.program}: recorded ${icount} instructions to ${log}\n`);
+  for (const d of disks) {
+    const path = overlayPath(log, d.slot);
+    const n = writeOverlayFile(path, [...d.sectors].sort((a, b) => a[0] - b[0]));
+    env.stderr(`${env.program}: disk writes of virtio${d.slot} (${n} sectors; the image is unchanged) kept in ${path}\n`);
+  }
+  env.stderr(`${env.program}: replay with: ${env.replayCommand(log)}\n`);
+}
+
+/**
+ * After a complete replay: each disk's writes must equal the overlay the recording kept beside
+ * its log. Prints one line per disk; returns true if one differs.
+ */
+export function checkOverlays(log: string, disks: readonly DiskWrites[], env: RunnerEnv): boolean {
+  let bad = false;
+  for (const d of disks) {
+    const path = overlayPath(log, d.slot);
+    let recorded: Map<number, Uint8Array>;
+    try {
+      recorded = existsSync(path) ? readOverlayFile(path) : new Map();
+    } catch (e) {
+      env.stderr(`${env.program}: ${e instanceof Error ? e.message : String(e)}\n`);
+      bad = true;
+      continue;
+    }
+    const diff = compareOverlays(recorded, d.sectors);
+    if (diff === undefined) {
+      env.stderr(`${env.program}: disk writes of virtio${d.slot} identical to the recording's (${d.sectors.size} sectors)\n`);
+    } else {
+      env.stderr(`${env.program}: replay diverged: disk writes of virtio${d.slot} differ from the recording's (${path}): ${diff}\n`);
+      bad = true;
+    }
+  }
+  return bad;
+}
+
+/** Prints how a replay ended. */
+export function reportReplay(r: ReplayOutcome, icount: number, env: RunnerEnv): void {
+  switch (r.kind) {
+    case 'end':
+      env.stderr(`${env.program}: replay complete: ${r.events} events, ${icount} instructions (recorded end at instruction ${r.event.icount})\n`);
+      return;
+    case 'machine-stopped':
+      env.stderr(`${env.program}: replay stopped at instruction ${icount} after ${r.events} events\n`);
+      return;
+    case 'log-ended':
+      env.stderr(`${env.program}: replay: ${r.report}; stopped at instruction ${r.icount} after ${r.events} events\n`);
+      return;
+    case 'diverged':
+      env.stderr(`${env.program}: ${r.error.message}\n`);
+      return;
+  }
+}
