@@ -13,9 +13,12 @@ test('main prints help and errors and returns the exit status', async () => {
   assert.equal(await main(['-version'], io), 0);
   assert.match(io.out, /^replayvm version/);
   const io2 = capture();
-  assert.equal(await main(['-smp', '99'], io2), 1);
+  assert.equal(await main(['-smp', '99'], io2), 2, 'a usage error');
   assert.equal(io2.out, '');
   assert.match(io2.err, /^replayvm: -smp 99: .*\n$/);
+  const io4 = capture();
+  assert.equal(await main(['replay', '--bogus', 'x.rrlog'], io4), 2);
+  assert.match(io4.err, /^replayvm replay: --bogus: unknown option/);
 });
 
 test('main prints a runner error on one line with the program prefix and exits 1', async () => {

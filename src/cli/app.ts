@@ -4,14 +4,16 @@
  * (src/host/node/runner), and maps how the run ended to messages and the exit code; the entry
  * (main.ts) exits the process with it.
  */
-import { relative } from 'node:path';
+import { resolve } from 'node:path';
 import { runMachine, RunnerError, type RunResult } from '../host/node/runner/index.js';
 import { ReplaySession } from '../host/node/replay/session.js';
 import { writeAll } from '../host/node/write-all.js';
+import { replayCommand } from '../host/node/replay-hint.js';
 import { checkImages, checkRrOptions, machineImages, parseRecordCommand, parseReplayCommand } from './rr.js';
 import { dumpMain } from './dump.js';
-import type { RunOptions } from './options.js';
+import type { CommandLine, RunOptions } from './options.js';
 import { CliError, parseCommandLine, PROGRAM, VERSION } from './options.js';
+import { EXIT_ERROR, EXIT_OK, EXIT_REPLAY_DIVERGED, EXIT_USAGE } from './exit-status.js';
 
 /** Where the program writes; replaceable for tests. */
 export interface ProgramIo {
@@ -56,14 +58,6 @@ function fixForRecording(o: RunOptions): RunOptions {
   };
 }
 
-/** The command that replays `log`, runnable from the current directory. */
-function replayCommand(log: string): string {
-  const script = process.argv[1];
-  const quote = (t: string): string => (/^[\w./@+-]+$/.test(t) ? t : `'${t.replace(/'/g, "'\\''")}'`);
-  if (script === undefined || !/main\.js$/.test(script)) return `${PROGRAM} replay ${quote(log)}`;
-  return `node ${quote(relative(process.cwd(), script) || script)} replay ${quote(log)}`;
-}
-
 /**
  * A replay started with QEMU's syntax (`rr=replay` and the machine options again) takes the RTC
  * start date the recording fixed from the log's header, unless the options name a date.
@@ -87,12 +81,9 @@ function withRecordedRtc(o: RunOptions): RunOptions {
   return cmd.kind === 'run' && cmd.options.rtc !== undefined ? { ...o, rtc: cmd.options.rtc } : o;
 }
 
-/** Exit status of a replay that diverged from its log. */
-const REPLAY_DIVERGED_EXIT = 3;
-
 /** The exit status of a run: the machine's, unless a replay diverged. */
 function exitStatus(r: RunResult): number {
-  return r.replay === 'diverged' ? REPLAY_DIVERGED_EXIT : r.exitCode;
+  return r.replay === 'diverged' ? EXIT_REPLAY_DIVERGED : r.exitCode;
 }
 
 /** Prepares a run's options (record/replay's fixed RTC date and disk overlays) and runs the machine. */
@@ -111,25 +102,71 @@ async function runCommand(options: RunOptions, io: ProgramIo): Promise<number> {
   }));
 }
 
+/** The subcommands; a run is `replayvm [options]`. */
+const SUBCOMMANDS = ['record', 'replay', 'dump'] as const;
+type Subcommand = typeof SUBCOMMANDS[number];
+
+/**
+ * The prefix of every error line: `replayvm: ` for a run, `replayvm record: `,
+ * `replayvm replay: `, `replayvm dump: ` for the subcommands.
+ */
+export function errorPrefix(sub: Subcommand | undefined): string {
+  return sub === undefined ? `${PROGRAM}: ` : `${PROGRAM} ${sub}: `;
+}
+
+/** Parses the command line of a run, `record` or `replay`; usage errors carry status 2. */
+function parseProgramArgs(sub: Subcommand | undefined, args: readonly string[], io: ProgramIo): CommandLine {
+  const cmd = sub === 'record' ? parseRecordCommand(args)
+    : sub === 'replay' ? parseReplayCommand(args, (line) => io.stderr(`${errorPrefix(sub)}${line}\n`))
+      : parseCommandLine(args);
+  if (cmd.kind === 'run') checkRrOptions(cmd.options);
+  return cmd;
+}
+
+/**
+ * What a recording says at once, before the machine is built (reading and hashing a Linux image
+ * takes a moment): that it records, to which file, and how to stop it. Undefined for other runs.
+ */
+export function recordingNotice(o: RunOptions): string | undefined {
+  if (o.rr?.mode !== 'record' || o.dumpDtb !== undefined) return undefined;
+  const keys = o.console.kind === 'mon-stdio' ? 'Ctrl-A x' : 'Ctrl-C';
+  return `recording to ${resolve(o.rr.file)}; it ends when the guest powers off (poweroff), or with ${keys}`;
+}
+
 /** Runs the program with `argv` (without node and script); resolves with the exit code. */
 export async function main(argv: readonly string[], io: ProgramIo = PROCESS_IO): Promise<number> {
+  const first = argv[0];
+  const sub = SUBCOMMANDS.find((s) => s === first);
+  const prefix = errorPrefix(sub);
+  let cmd: CommandLine;
   try {
-    if (argv[0] === 'dump') return await dumpMain(argv.slice(1), io);
-    const cmd = argv[0] === 'record' ? parseRecordCommand(argv.slice(1))
-      : argv[0] === 'replay' ? parseReplayCommand(argv.slice(1))
-        : parseCommandLine(argv);
-    if (cmd.kind === 'print') {
-      io.stdout(cmd.text);
-      return 0;
-    }
+    if (sub === 'dump') return await dumpMain(argv.slice(1), io);
+    cmd = parseProgramArgs(sub, sub === undefined ? argv : argv.slice(1), io);
+  } catch (e) {
+    return reportError(e, prefix, io, EXIT_USAGE);
+  }
+  if (cmd.kind === 'print') {
+    io.stdout(cmd.text);
+    return EXIT_OK;
+  }
+  // The record command (npm start's) says at once what it does; QEMU's rr=record stays as quiet as QEMU.
+  const notice = sub === 'record' ? recordingNotice(cmd.options) : undefined;
+  if (notice !== undefined) io.stderr(`${PROGRAM}: ${notice}\n`);
+  try {
     return await runCommand(cmd.options, io);
   } catch (e) {
-    if (e instanceof CliError || e instanceof RunnerError) {
-      io.stderr(`${PROGRAM}: ${e.message}\n`);
-    } else {
-      const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
-      io.stderr(`${PROGRAM}: internal error: ${text}\n`);
-    }
-    return 1;
+    // Once the command line is accepted, every error is a runtime error.
+    return reportError(e, prefix, io, EXIT_ERROR);
   }
+}
+
+/** Prints an error as one line (a CliError, a RunnerError) or with its stack (anything else); returns the exit status. */
+function reportError(e: unknown, prefix: string, io: ProgramIo, cliStatus: number): number {
+  if (e instanceof CliError || e instanceof RunnerError) {
+    io.stderr(`${prefix}${e.message}\n`);
+    return e instanceof CliError && cliStatus === EXIT_USAGE ? e.status : cliStatus;
+  }
+  const text = e instanceof Error ? (e.stack ?? e.message) : String(e);
+  io.stderr(`${prefix}internal error: ${text}\n`);
+  return EXIT_ERROR;
 }

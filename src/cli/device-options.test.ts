@@ -16,6 +16,13 @@ function fails(text: string, message: string): void {
   assert.throws(() => parseDeviceOption(text), (e: unknown) => e instanceof CliError && e.message === `-device ${text}: ${message}`);
 }
 
+/** `items[i]`, asserted to exist (so a test reads a missing device as a failure, not a TypeError). */
+function at<T>(items: readonly T[], i: number): T {
+  const item = items[i];
+  assert.ok(item !== undefined, `item ${i} of ${items.length}`);
+  return item;
+}
+
 /** Resolves a command line given as [option, argument] pairs. */
 function resolve(args: ReadonlyArray<readonly [string, string]>, snapshot = false, slots?: number): ResolvedDevices {
   const pick = (name: string): string[] => args.filter(([o]) => o === name).map(([, a]) => a);
@@ -88,7 +95,13 @@ test('resolution: command-line order, slots from the highest address down, defau
   assert.deepEqual(r.devices.map((d) => [d.kind, d.slot]), [
     ['net', 7], ['blk', 6], ['rng', 5], ['net', 0], ['rng', 4], ['rng', 3], ['blk', 2],
   ]);
-  const [net0, blk0, rng0, net1, rng1, rng2, blk1] = r.devices;
+  const net0 = at(r.devices, 0);
+  const blk0 = at(r.devices, 1);
+  const rng0 = at(r.devices, 2);
+  const net1 = at(r.devices, 3);
+  const rng1 = at(r.devices, 4);
+  const rng2 = at(r.devices, 5);
+  const blk1 = at(r.devices, 6);
   assert.ok(net0.kind === 'net' && net0.mac === '52:54:00:12:34:56' && net0.netdev.id === 'n0');
   assert.ok(net1.kind === 'net' && net1.mac === '52:54:00:00:00:01' && net1.netdev.type === 'socket');
   assert.ok(blk0.kind === 'blk' && blk0.drive.file === 'root.img' && blk0.serial === 'root' && blk0.driveId === 'hd0' && !blk0.blkreplay);
@@ -113,7 +126,8 @@ test('-snapshot sets snapshot=on on every drive; auto ids as QEMU; unused drives
   assert.deepEqual(r.devices.map((d) => (d.kind === 'blk' ? d.driveId : '')), ['none1', 'virtio0']);
   assert.deepEqual(r.unusedDrives.map((d) => [d.file, d.id, d.snapshot]), [['a.img', 'none0', true]]);
   const plain = resolve([['-drive', 'file=c.img,if=virtio']]);
-  assert.ok(plain.devices[0].kind === 'blk' && !plain.devices[0].drive.snapshot);
+  const plainDisk = at(plain.devices, 0);
+  assert.ok(plainDisk.kind === 'blk' && !plainDisk.drive.snapshot);
 });
 
 test('blkreplay wraps its image drive', () => {
@@ -122,7 +136,7 @@ test('blkreplay wraps its image drive', () => {
     ['-drive', 'driver=blkreplay,if=none,image=img-direct,id=img-blkreplay'],
     ['-device', 'virtio-blk-device,drive=img-blkreplay'],
   ]);
-  const [d] = r.devices;
+  const d = at(r.devices, 0);
   assert.ok(d.kind === 'blk');
   assert.equal(d.blkreplay, true);
   assert.equal(d.driveId, 'img-blkreplay');
@@ -192,7 +206,7 @@ test('net: an unused netdev warns as QEMU; filter-replay attaches to its netdev'
     ['-device', 'virtio-net-device,netdev=n0'],
   ]);
   assert.deepEqual(r.warnings, ['netdev n1 has no peer']);
-  const [nic] = r.devices;
+  const nic = at(r.devices, 0);
   assert.ok(nic.kind === 'net' && nic.replayFilter?.id === 'replay');
   resolveFails([
     ['-netdev', 'user,id=n0'],
@@ -213,13 +227,14 @@ test('resolved plans open with the host backends; their errors name the option',
     ['-object', 'rng-builtin,id=rb'],
     ['-device', 'virtio-rng-device,rng=rb'],
   ], true);
-  const [rng, blk] = r.devices;
+  const rng = at(r.devices, 0);
+  const blk = at(r.devices, 1);
   assert.ok(blk.kind === 'blk' && rng.kind === 'rng');
   const disk = await openBlockBackend(blk.drive);
   assert.ok(disk instanceof OverlayBlockBackend); // -snapshot
   assert.equal(disk.byteLength, 4096);
   await disk.close();
-  await assert.rejects(openBlockBackend(r.unusedDrives[0]),
+  await assert.rejects(openBlockBackend(at(r.unusedDrives, 0)),
     { message: `-drive file=${missing},id=gone: Could not open '${missing}': No such file or directory` });
   const entropy = await openEntropyBackend(rng.source, rng.sourceWhere);
   const bytes = await new Promise<Uint8Array>((resolve) => entropy.read(8, resolve));

@@ -8,11 +8,10 @@
 import { VIRTIO_COUNT } from '../board/virt-memory-map.js';
 import type { RngSource, VirtioDevicePlan } from '../host/node/virtio-plan.js';
 import type { BlkreplayDriveSpec, DriveOption, DriveSpec } from './drive-options.js';
-import { checkQemuId, parseQemuOpts } from './drive-options.js';
 import type { NetdevSpec } from './netdev-options.js';
 import type { ObjectSpec } from './object-options.js';
 import { RNG_RANDOM_DEFAULT_FILE } from './object-options.js';
-import { CliError } from './options.js';
+import { CliError, checkQemuId, parseQemuOpts } from './option-syntax.js';
 
 /** The device models we implement. */
 export const DEVICE_MODELS = ['virtio-blk-device', 'virtio-net-device', 'virtio-rng-device'] as const;

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { checkQemuId, parseDriveOption, parseQemuOpts } from './drive-options.js';
+import { parseDriveOption } from './drive-options.js';
+import { checkQemuId, parseQemuOpts } from './option-syntax.js';
 import { CliError } from './options.js';
 
 function fails(text: string, message: string): void {

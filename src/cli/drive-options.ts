@@ -4,51 +4,10 @@
  * `-drive driver=blkreplay,if=none,image=ID,id=ID2`, parsed as QEMU's drive_new does, with
  * QEMU's messages after the usual `-drive TEXT: ` prefix. Pure: the file is opened later
  * (src/host/node/block/open.ts).
- *
- * Also the QemuOpts helpers the -device, -netdev and -object parsers share.
  */
 import type { CacheMode } from '../host/node/block/block-backend.js';
 import type { DriveCommon, DriveInterface, DriveSpec } from '../host/node/virtio-plan.js';
-import { parseQemuBool } from './icount-options.js';
-import { CliError, parseKeyValues } from './options.js';
-
-/** One `key=value` of an option argument. */
-export interface QemuOpt {
-  readonly key: string;
-  readonly value: string;
-}
-
-/**
- * Splits an option argument as QemuOpts does: `,,` is a literal comma, the first item may omit
- * its key (it then gets `impliedKey`), and any other item without `=` is a flag meaning
- * `item=on` (`-drive file=x,snapshot`). Keys are not checked here.
- */
-export function parseQemuOpts(text: string, impliedKey: string | undefined, option: string): QemuOpt[] {
-  // Argument strings never contain NUL, so it can stand in for an escaped comma while splitting.
-  const items = text.replaceAll(',,', '\0').split(',');
-  const withValues = items.map((item, i) => (item.includes('=') || (i === 0 && impliedKey !== undefined) ? item : `${item}=on`));
-  return parseKeyValues(withValues.join(',').replaceAll('\0', ',,'), impliedKey, option);
-}
-
-/** QEMU's id_wellformed(): a letter, then letters, digits, '-', '.' and '_'. */
-export function isQemuId(id: string): boolean {
-  return /^[A-Za-z][A-Za-z0-9_.-]*$/.test(id);
-}
-
-/** Throws QEMU's message unless `id` is well formed. */
-export function checkQemuId(id: string, where: string): string {
-  if (!isQemuId(id)) {
-    throw new CliError(`${where}: Parameter 'id' expects an identifier (letters, digits, '-', '.', '_', starting with a letter)`);
-  }
-  return id;
-}
-
-/** A QEMU boolean (on/off, yes/no, true/false); throws QEMU's message otherwise. */
-export function qemuBoolValue(key: string, value: string, where: string): boolean {
-  const b = parseQemuBool(value);
-  if (b === undefined) throw new CliError(`${where}: Parameter '${key}' expects 'on' or 'off'`);
-  return b;
-}
+import { CliError, checkQemuId, parseQemuOpts, qemuBoolValue } from './option-syntax.js';
 
 export type { DriveInterface, DriveSpec };
 

@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseIcountOption, parseQemuBool } from './icount-options.js';
+import { parseIcountOption } from './icount-options.js';
+import { parseQemuBool } from './option-syntax.js';
 import { CliError } from './options.js';
 
 function fails(text: string, message: string): void {

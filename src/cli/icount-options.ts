@@ -5,7 +5,7 @@
  */
 import type { IcountConfig } from '../main-loop/icount.js';
 import { icountConfigProblem } from '../main-loop/icount.js';
-import { CliError, parseKeyValues } from './options.js';
+import { CliError, parseCInteger, parseKeyValues, parseQemuBool } from './option-syntax.js';
 
 /** Record/replay mode (`rr=`). */
 export type RrMode = 'record' | 'replay';
@@ -17,24 +17,6 @@ export type IcountOption = IcountConfig & {
 };
 
 const KEYS = new Set(['shift', 'align', 'sleep', 'rr', 'rrfile', 'rrsnapshot']);
-
-/**
- * Parses a QEMU boolean option value (on/yes/true/y, off/no/false/n); undefined when invalid.
- */
-export function parseQemuBool(value: string): boolean | undefined {
-  if (['on', 'yes', 'true', 'y'].includes(value)) return true;
-  if (['off', 'no', 'false', 'n'].includes(value)) return false;
-  return undefined;
-}
-
-/** Parses a shift as QEMU's qemu_strtol(base 0): decimal, 0x hex or 0 octal, optional sign. */
-function parseShift(value: string): number | undefined {
-  const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(value);
-  if (m === null) return undefined;
-  const digits = m[2];
-  const n = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : digits.startsWith('0') ? parseInt(digits, 8) : parseInt(digits, 10);
-  return m[1] === '-' ? -n : n;
-}
 
 /**
  * Parses the argument of `-icount`. Returns undefined when no shift is given: like QEMU, icount
@@ -69,7 +51,7 @@ export function parseIcountOption(text: string, option = '-icount'): IcountOptio
   if (shiftText === 'auto') {
     shift = 'auto';
   } else {
-    const n = parseShift(shiftText);
+    const n = parseCInteger(shiftText);
     shift = n === undefined ? -1 : n;
   }
   const problem = icountConfigProblem({ shift, align, sleep });
@@ -78,7 +60,7 @@ export function parseIcountOption(text: string, option = '-icount'): IcountOptio
   if (rrText === undefined) return config;
   if (rrText !== 'record' && rrText !== 'replay') return fail(`Invalid icount rr option: ${rrText}`);
   const rrfile = values.get('rrfile');
-  if (rrfile === undefined) fail('File name not specified for replay');
+  if (rrfile === undefined) return fail('File name not specified for replay');
   if (values.has('rrsnapshot')) fail('rrsnapshot is not supported yet');
   return { ...config, rr: rrText, rrfile };
 }

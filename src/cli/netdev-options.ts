@@ -5,8 +5,7 @@
  * usual `-netdev TEXT: ` prefix. Pure: nothing is bound or resolved here.
  */
 import type { HostForward, NetdevSpec } from '../host/node/virtio-plan.js';
-import { checkQemuId, parseQemuOpts } from './drive-options.js';
-import { CliError } from './options.js';
+import { CliError, checkQemuId, parseCInteger, parseQemuOpts } from './option-syntax.js';
 
 export type { HostForward, NetdevSpec };
 
@@ -20,15 +19,6 @@ const UNSUPPORTED_USER_KEYS = new Set(['net', 'host', 'restrict', 'hostname', 'd
 
 /** `-netdev socket` options QEMU has that we do not implement. */
 const UNSUPPORTED_SOCKET_KEYS = new Set(['fd', 'mcast', 'udp', 'localaddr']);
-
-/** Parses a number as C's strtol(base 0) must consume it entirely: decimal, 0x hex, 0 octal. */
-function parseCNumber(text: string): number | undefined {
-  const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(text);
-  if (m === null) return undefined;
-  const digits = m[2];
-  const n = /^0[xX]/.test(digits) ? parseInt(digits.slice(2), 16) : digits.startsWith('0') ? parseInt(digits, 8) : parseInt(digits, 10);
-  return m[1] === '-' ? -n : n;
-}
 
 /** A dotted-quad IPv4 address. */
 function isIPv4(text: string): boolean {
@@ -58,12 +48,12 @@ export function parseHostForward(rule: string): HostForward | string {
   if (hostAddr !== '' && !isIPv4(hostAddr)) return bad('Bad host address');
   const hostPortText = take('-');
   if (hostPortText === undefined) return bad('Bad host port separator');
-  const hostPort = parseCNumber(hostPortText);
+  const hostPort = parseCInteger(hostPortText);
   if (hostPort === undefined || hostPort < 0 || hostPort > 65535) return bad('Bad host port');
   const guestAddr = take(':');
   if (guestAddr === undefined) return bad('Missing guest address');
   if (guestAddr !== '' && !isIPv4(guestAddr)) return bad('Bad guest address');
-  const guestPort = parseCNumber(rest);
+  const guestPort = parseCInteger(rest);
   if (guestPort === undefined || guestPort < 1 || guestPort > 65535) return bad('Bad guest port');
   return {
     protocol: proto === 'udp' ? 'udp' : 'tcp',
@@ -83,7 +73,7 @@ export function parseHostPort(text: string): { host: string; port: number } | st
   const portText = text.slice(colon + 1);
   if (/^[0-9]/.test(host) && !isIPv4(host)) return `host address '${host}' is not a valid IPv4 address`;
   if (host !== '' && !/^[A-Za-z0-9.-]+$/.test(host)) return `can't resolve host address '${host}'`;
-  const port = parseCNumber(portText);
+  const port = parseCInteger(portText);
   if (port === undefined || port < 0 || port > 65535) return `port number '${portText}' is invalid`;
   return { host, port };
 }

@@ -5,8 +5,7 @@
  * filter-replay is accepted and returned typed: record/replay will act on it.
  */
 import type { FilterReplaySpec } from '../host/node/virtio-plan.js';
-import { checkQemuId, parseQemuOpts, qemuBoolValue } from './drive-options.js';
-import { CliError } from './options.js';
+import { CliError, checkQemuId, parseQemuOpts, qemuBoolValue } from './option-syntax.js';
 
 /** A `-object`. */
 export type ObjectSpec =

@@ -5,26 +5,25 @@
  */
 import type { TraceFlags } from '../board/machine-api.js';
 import type { RtcConfig } from '../main-loop/rtc-clock.js';
-import type { BiosSpec, RrOption, RunConfig, SerialSpec, StdioMonitor } from '../host/node/runner/index.js';
 import { parseRtcOption } from './rtc-options.js';
 import { parseIcountOption } from './icount-options.js';
+import type { BiosSpec, RrOption, RunConfig, SerialSpec, StdioMonitor } from '../host/node/runner/index.js';
 import { deviceHelpText, parseDeviceOption, resolveDevices, type DeviceSpec } from './device-options.js';
 import { parseDriveOption, type DriveOption } from './drive-options.js';
 import { parseNetdevOption, type NetdevSpec } from './netdev-options.js';
 import { parseObjectOption, type ObjectSpec } from './object-options.js';
 import type { IcountConfig } from '../main-loop/icount.js';
 import type { ChardevSocket, MonitorAddress, MonitorPlan, MonOption } from '../monitor/server.js';
+import { CliError, parseKeyValues, splitOptionItems } from './option-syntax.js';
+import { EXIT_STATUSES } from './exit-status.js';
 import { MonitorServerError, onOff, parseChardevSocket, parseMonitorAddress, parseMonOption, resolveMonitors, serverFlags } from '../monitor/server.js';
+
+export { CliError } from './option-syntax.js';
 
 /** The program name used in messages. */
 export const PROGRAM = 'replayvm';
 /** Our version, printed by `-version`. */
 export const VERSION = '0.1.0';
-
-/** A command line error; the message is one line naming the option, without the program prefix. */
-export class CliError extends Error {
-  override name = 'CliError';
-}
 
 /** The options of a run are the runner's configuration (src/host/node/runner), built here. */
 export type RunOptions = RunConfig;
@@ -53,45 +52,100 @@ const LOG_ITEMS: ReadonlyArray<readonly [string, keyof TraceFlags, string]> = [
   ['guest_errors', 'guestErrors', 'log when the guest OS does something invalid (eg accessing a\nnon-existent register)'],
 ];
 
-interface OptionSpec {
-  readonly name: string;
-  readonly arg?: string;
+/** Columns of the help text, as QEMU's: descriptions start at column 16; no line is wider than 80. */
+const HELP_WIDTH = 80;
+const HELP_INDENT = 16;
+
+/**
+ * One option in `-h`: its forms (one line each, e.g. `-serial stdio|null`) and what it does.
+ */
+interface OptionHelp {
+  readonly forms: readonly string[];
   readonly help: string;
 }
 
-/** Every option we implement, for `-h`. */
-const OPTIONS: readonly OptionSpec[] = [
-  { name: 'h', help: 'display this help and exit (also -help)' },
-  { name: 'version', help: 'display version information and exit' },
-  { name: 'machine', arg: '[type=]virt[,dumpdtb=FILE]', help: 'select the board (only virt); dumpdtb writes the device tree and exits (also -M)' },
-  { name: 'cpu', arg: 'rv32', help: 'select the CPU model (only rv32: RV32IMAC)' },
-  { name: 'm', arg: '[size=]SIZE', help: 'RAM size: a number of MiB, or with suffix K, M or G (default 128M, at most 2G)' },
-  { name: 'smp', arg: '[cpus=]N', help: `number of harts, 1..${MAX_SMP} (default 1)` },
-  { name: 'bios', arg: 'none|default|FILE', help: 'firmware: default is the built-in SBI, none runs -kernel directly in M-mode' },
-  { name: 'kernel', arg: 'FILE', help: 'kernel image (ELF or raw binary)' },
-  { name: 'initrd', arg: 'FILE', help: 'initial RAM disk' },
-  { name: 'append', arg: 'STRING', help: 'kernel command line' },
-  { name: 'dtb', arg: 'FILE', help: 'use FILE as the device tree blob instead of the generated one' },
-  { name: 'nographic', help: 'no graphical output; the serial port and monitor go to stdio (the default here)' },
-  { name: 'display', arg: 'none', help: 'no display (the only display type)' },
-  { name: 'serial', arg: 'stdio|mon:stdio|file:PATH|null|tcp:HOST:PORT,server=on[,wait=off]|unix:PATH,server=on[,wait=off]|chardev:ID', help: 'connect the UART (default mon:stdio; Ctrl-A h for keys); a socket serves one client at a time, wait=on (the default) starts once one connects' },
-  { name: 'no-reboot', help: 'exit instead of rebooting when the guest resets' },
-  { name: 'name', arg: 'NAME', help: 'name the guest' },
-  { name: 'd', arg: 'ITEM1[,...]', help: `enable logging of items: ${LOG_ITEMS.map((i) => i[0]).join(', ')} (-d help lists them)` },
-  { name: 'D', arg: 'FILE', help: 'write -d logs to FILE instead of stderr' },
-  { name: 'rtc', arg: 'base=utc|localtime|DATE[,clock=host|rt|vm]', help: 'RTC start time; DATE as 2006-06-17T16:01:21 (UTC)' },
-  { name: 'icount', arg: '[shift=]N|auto[,align=on|off][,sleep=on|off]', help: `virtual time is 2^N ns per instruction, N in 0..${MAX_ICOUNT_SHIFT}; sleep=off jumps idle time (deterministic)` },
-  { name: 'monitor', arg: 'stdio|none|unix:PATH,server=on,wait=off|tcp:HOST:PORT,server=on,wait=off', help: 'the human monitor (default: Ctrl-A c on the console)' },
-  { name: 'qmp', arg: 'unix:PATH,server=on,wait=off|tcp:HOST:PORT,server=on,wait=off', help: 'a QMP (JSON) monitor socket; repeatable' },
-  { name: 'chardev', arg: 'socket,id=ID,path=PATH|host=HOST,port=PORT,server=on,wait=off', help: 'a socket for -mon or -serial chardev:ID (the serial port also takes wait=on)' },
-  { name: 'mon', arg: 'chardev=ID[,mode=control|readline]', help: 'a monitor (QMP with mode=control) on a -chardev' },
-  { name: 'S', help: 'do not start the CPUs until the monitor says cont' },
-  { name: 'drive', arg: 'file=PATH[,format=raw][,if=none|virtio][,id=ID][,readonly=on][,snapshot=on][,cache=MODE]', help: 'a disk image' },
-  { name: 'device', arg: 'virtio-blk-device,drive=ID|virtio-net-device,netdev=ID|virtio-rng-device[,rng=ID]', help: 'a virtio-mmio device (help lists them)' },
-  { name: 'netdev', arg: 'user,id=ID[,hostfwd=tcp::HOSTPORT-:GUESTPORT]|socket,id=ID,listen=[HOST]:PORT|connect=HOST:PORT', help: 'a network backend' },
-  { name: 'object', arg: 'rng-random,id=ID,filename=FILE|rng-builtin,id=ID', help: 'an entropy source for virtio-rng-device' },
-  { name: 'snapshot', help: 'write disk changes to temporary overlays; images are never modified' },
+/** Every option we implement, for `-h`, in the groups (and order) of QEMU's help. */
+const OPTION_GROUPS: ReadonlyArray<readonly [string, readonly OptionHelp[]]> = [
+  ['Standard options', [
+    { forms: ['-h or -help'], help: 'display this help and exit' },
+    { forms: ['-version'], help: 'display version information and exit' },
+    { forms: ['-machine [type=]virt[,dumpdtb=FILE]'], help: 'select the board (only virt; also -M); dumpdtb writes the device tree to FILE and exits' },
+    { forms: ['-cpu rv32'], help: 'select the CPU model (only rv32: RV32IMAC)' },
+    { forms: ['-smp [cpus=]N'], help: `number of harts, 1..${MAX_SMP} (default 1)` },
+    { forms: ['-m [size=]SIZE'], help: 'RAM size: MiB, or with suffix K, M or G (default 128M, at most 2G)' },
+    { forms: ['-device virtio-blk-device,drive=ID', '-device virtio-net-device,netdev=ID', '-device virtio-rng-device[,rng=ID]'],
+      help: 'add a virtio-mmio device (-device help lists them)' },
+    { forms: ['-name NAME'], help: 'name the guest' },
+  ]],
+  ['Block device options', [
+    { forms: ['-drive file=PATH[,format=raw][,if=none|virtio][,id=ID]', '       [,readonly=on][,snapshot=on][,cache=MODE]'], help: 'a disk image' },
+    { forms: ['-snapshot'], help: 'write disk changes to temporary overlays; images are never modified' },
+  ]],
+  ['Display options', [
+    { forms: ['-display none'], help: 'no display (the only display type)' },
+    { forms: ['-nographic'], help: 'no graphical output; the serial port and monitor go to stdio (the default here)' },
+  ]],
+  ['Network options', [
+    { forms: ['-netdev user,id=ID[,hostfwd=tcp::HOSTPORT-:GUESTPORT]'], help: 'the built-in user network (DHCP, DNS, outbound TCP/UDP)' },
+    { forms: ['-netdev socket,id=ID,listen=[HOST]:PORT|connect=HOST:PORT'], help: 'a network over a TCP socket' },
+  ]],
+  ['Character device options', [
+    { forms: ['-chardev socket,id=ID,path=PATH,server=on[,wait=off]', '-chardev socket,id=ID[,host=HOST],port=PORT,server=on[,wait=off]'],
+      help: 'a socket for -mon or -serial chardev:ID' },
+  ]],
+  ['Boot Image or Kernel specific', [
+    { forms: ['-bios none|default|FILE'], help: 'firmware: default is the built-in SBI; none runs -kernel directly in M-mode' },
+    { forms: ['-kernel FILE'], help: 'kernel image (ELF or raw binary, may be gzipped)' },
+    { forms: ['-append STRING'], help: 'kernel command line' },
+    { forms: ['-initrd FILE'], help: 'initial RAM disk' },
+    { forms: ['-dtb FILE'], help: 'use FILE as the device tree blob instead of the generated one' },
+  ]],
+  ['Debug/Expert options', [
+    { forms: ['-serial stdio|mon:stdio|file:PATH|null|chardev:ID', '-serial tcp:[HOST]:PORT,server=on[,wait=off]', '-serial unix:PATH,server=on[,wait=off]'],
+      help: 'connect the UART (default mon:stdio; Ctrl-A h lists the keys); a socket serves one client at a time and with wait=on (the default) the machine starts once one connects' },
+    { forms: ['-monitor stdio|none', '-monitor unix:PATH,server=on,wait=off', '-monitor tcp:HOST:PORT,server=on,wait=off'],
+      help: 'the human monitor (default: Ctrl-A c on the console)' },
+    { forms: ['-qmp unix:PATH,server=on,wait=off', '-qmp tcp:HOST:PORT,server=on,wait=off'], help: 'a QMP (JSON) monitor socket; repeatable' },
+    { forms: ['-mon chardev=ID[,mode=control|readline]'], help: 'a monitor on a -chardev (QMP with mode=control)' },
+    { forms: ['-S'], help: 'do not start the CPUs until the monitor says cont' },
+    { forms: ['-d ITEM1[,...]'], help: `enable logging of items: ${LOG_ITEMS.map((i) => i[0]).join(', ')} (-d help lists them)` },
+    { forms: ['-D FILE'], help: 'write -d logs to FILE instead of stderr' },
+    { forms: ['-no-reboot'], help: 'exit instead of rebooting when the guest resets' },
+    { forms: ['-rtc [base=utc|localtime|DATE][,clock=host|rt|vm]'], help: 'RTC start time and clock; DATE as 2006-06-17T16:01:21 (UTC)' },
+    { forms: ['-icount [shift=]N|auto[,align=on|off][,sleep=on|off]', '       [,rr=record|replay,rrfile=FILE[,rrsnapshot=NAME]]'],
+      help: `virtual time is 2^N ns per instruction, N in 0..${MAX_ICOUNT_SHIFT}; sleep=off jumps idle time (deterministic); rr=record writes every input to FILE, rr=replay replays FILE to the instruction (rrsnapshot is not supported yet)` },
+  ]],
+  ['Generic object creation', [
+    { forms: ['-object rng-random,id=ID,filename=FILE', '-object rng-builtin,id=ID'], help: 'an entropy source for virtio-rng-device' },
+  ]],
 ];
+
+/** Words of `text` on lines of at most `width - indent` columns, each line indented. */
+export function wrapText(text: string, indent: number, width = HELP_WIDTH): string[] {
+  const pad = ' '.repeat(indent);
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(/\s+/).filter((w) => w !== '')) {
+    if (line !== '' && indent + line.length + 1 + word.length > width) {
+      lines.push(pad + line);
+      line = word;
+    } else {
+      line = line === '' ? word : `${line} ${word}`;
+    }
+  }
+  if (line !== '') lines.push(pad + line);
+  return lines;
+}
+
+/** The help lines of one option: its forms, then its description (beside a short last form, as QEMU's). */
+function optionHelpLines(o: OptionHelp): string[] {
+  const forms = [...o.forms];
+  const last = forms.pop() ?? '';
+  const [first, ...rest] = wrapText(o.help, HELP_INDENT);
+  if (first === undefined) return [...forms, last];
+  if (last.length < HELP_INDENT) return [...forms, last.padEnd(HELP_INDENT) + first.slice(HELP_INDENT), ...rest];
+  return [...forms, last, first, ...rest];
+}
 
 /** The text printed by `-version`. */
 export function versionText(): string {
@@ -99,13 +153,24 @@ export function versionText(): string {
     'A RISC-V RV32IMAC virtual machine with deterministic record and replay\n';
 }
 
-/** The text printed by `-h`: one line per supported option. */
+/** The commands, for the top of `-h` and the subcommands' errors. */
+export const COMMANDS_USAGE = [
+  `usage: ${PROGRAM} [options]                        run a machine (QEMU's options)`,
+  `       ${PROGRAM} record [-o LOG] [--] [options]   run it, recording to LOG`,
+  `       ${PROGRAM} replay [--image OLD=NEW]... LOG  replay LOG to the instruction`,
+  `       ${PROGRAM} dump [--json] [--stats] LOG      print a replay log`,
+];
+
+/** The text printed by `-h`: the commands, then the options in QEMU's groups, then exit statuses. */
 export function helpText(): string {
-  const lines = [`usage: ${PROGRAM} [options]`, '', 'Options (also accepted with two dashes):'];
-  const left = OPTIONS.map((o) => `-${o.name}${o.arg === undefined ? '' : ' ' + o.arg}`);
-  const width = Math.max(...left.map((l) => l.length)) + 2;
-  OPTIONS.forEach((o, i) => lines.push(`${left[i].padEnd(width)}${o.help}`));
-  lines.push('', 'With mon:stdio (the default), press Ctrl-A h for the console escape keys.');
+  const lines = [...COMMANDS_USAGE, '', `${PROGRAM} record -h, replay -h and dump -h describe each command.`,
+    'Options may also be written with two dashes (--kernel).'];
+  for (const [group, options] of OPTION_GROUPS) {
+    lines.push('', `${group}:`);
+    for (const o of options) lines.push(...optionHelpLines(o));
+  }
+  lines.push('', 'With mon:stdio (the default), press Ctrl-A h for the console escape keys.', '', 'Exit status:');
+  for (const [status, meaning] of EXIT_STATUSES) lines.push(...wrapText(meaning, 4).map((l, i) => (i === 0 ? `  ${status}${l.slice(3)}` : l)));
   return lines.join('\n') + '\n';
 }
 
@@ -113,53 +178,6 @@ function logHelpText(): string {
   const lines = ['Log items (comma separated):'];
   for (const [name, , help] of LOG_ITEMS) lines.push(`${name.padEnd(16)}${help}`);
   return lines.join('\n') + '\n';
-}
-
-/** A parsed `key=value,...` list (QEMU's keyval syntax; `,,` is a literal comma). */
-interface KeyValue {
-  readonly key: string;
-  readonly value: string;
-}
-
-/**
- * Splits QEMU's `a,b=c,d=e,,f` syntax. The first item may omit its key: it then gets
- * `impliedKey`. Throws for an item without `=` elsewhere.
- */
-export function parseKeyValues(text: string, impliedKey: string | undefined, option: string): KeyValue[] {
-  const items = splitOptionItems(text);
-  const out: KeyValue[] = [];
-  items.forEach((item, idx) => {
-    const eq = item.indexOf('=');
-    if (eq < 0) {
-      if (idx === 0 && impliedKey !== undefined) out.push({ key: impliedKey, value: item });
-      else throw new CliError(`${option} ${text}: expected key=value, got '${item}'`);
-    } else {
-      out.push({ key: item.slice(0, eq), value: item.slice(eq + 1) });
-    }
-  });
-  return out;
-}
-
-/** Splits `a,b,,c` at single commas (`,,` is a literal comma), as QEMU's option syntax. */
-function splitOptionItems(text: string): string[] {
-  const items: string[] = [];
-  let cur = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === ',') {
-      if (text[i + 1] === ',') {
-        cur += ',';
-        i++;
-      } else {
-        items.push(cur);
-        cur = '';
-      }
-    } else {
-      cur += c;
-    }
-  }
-  items.push(cur);
-  return items;
 }
 
 const SIZE_SUFFIX: Readonly<Record<string, number>> = {
@@ -174,7 +192,7 @@ const SIZE_SUFFIX: Readonly<Record<string, number>> = {
 export function parseSize(text: string, defaultUnit: number): number | undefined {
   const m = /^([0-9]+(?:\.[0-9]+)?)([bBkKmMgGtT])?$/.exec(text);
   if (m === null) return undefined;
-  const unit = m[2] === undefined ? defaultUnit : SIZE_SUFFIX[m[2].toUpperCase()];
+  const unit = m[2] === undefined ? defaultUnit : SIZE_SUFFIX[m[2].toUpperCase()] ?? defaultUnit;
   const value = Number(m[1]) * unit;
   if (!Number.isFinite(value)) return undefined;
   return Math.floor(value);
@@ -418,7 +436,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   let rr: RrOption | undefined;
   const machineArgv: string[] = [];
   for (let i = 0; i < argv.length; i++) {
-    const word = argv[i];
+    const word = argv[i] ?? '';
     if (!word.startsWith('-') || word === '-' || word === '--') {
       throw new CliError(`${word}: positional arguments (disk images) are not supported`);
     }
@@ -427,8 +445,9 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     const shown = `-${raw}`;
     let arg = '';
     if (WITH_ARG.has(opt)) {
-      if (i + 1 >= argv.length) throw new CliError(`${shown}: requires an argument`);
-      arg = argv[++i];
+      const next = argv[++i];
+      if (next === undefined) throw new CliError(`${shown}: requires an argument`);
+      arg = next;
     } else if (!WITHOUT_ARG.has(opt)) {
       throw new CliError(`${shown}: option not implemented`);
     }

@@ -4,7 +4,7 @@
  * DATE is `YYYY-MM-DD` or `YYYY-MM-DDTHH:MM:SS`, in UTC.
  */
 import type { RtcBase, RtcClockSource, RtcConfig } from '../main-loop/rtc-clock.js';
-import { CliError, parseKeyValues } from './options.js';
+import { CliError, parseKeyValues } from './option-syntax.js';
 
 const KEYS = new Set(['base', 'clock', 'driftfix']);
 
@@ -15,10 +15,13 @@ const KEYS = new Set(['base', 'clock', 'driftfix']);
 export function parseRtcDate(text: string): number | undefined {
   const m = /^([+-]?\d+)-([+-]?\d+)-([+-]?\d+)(?:T([+-]?\d+):([+-]?\d+):([+-]?\d+))?$/.exec(text);
   if (m === null) return undefined;
-  const [year, month, day, hour, min, sec] = m.slice(1).map((f) => (f === undefined ? 0 : Number(f)));
+  const field = (n: number): number => {
+    const f = m[n];
+    return f === undefined ? 0 : Number(f);
+  };
   const d = new Date(0);
-  d.setUTCFullYear(year, month - 1, day);
-  d.setUTCHours(hour, min, sec, 0);
+  d.setUTCFullYear(field(1), field(2) - 1, field(3));
+  d.setUTCHours(field(4), field(5), field(6), 0);
   const ms = d.getTime();
   return Number.isFinite(ms) ? ms : undefined;
 }
