@@ -154,11 +154,11 @@ test('dump: not a log, missing file, usage', withLog(async (path, dir) => {
   assert.deepEqual(r, { code: 1, out: '', err: "replayvm dump: cannot open replay log 'LOG/missing': No such file or directory\n" });
   r = await dump([], path);
   assert.equal(r.code, 2);
-  assert.match(r.err, /^replayvm dump: no log file given\nusage: replayvm dump FILE/);
+  assert.match(r.err, /^replayvm dump: no log file given\nusage: replayvm dump \[--json\] \[--stats\] LOG/);
   r = await dump([path, '--frob'], path);
   assert.equal(r.code, 2);
   assert.match(r.err, /^replayvm dump: unknown option '--frob'\n/);
   r = await dump(['--help'], path);
   assert.equal(r.code, 0);
-  assert.match(r.out, /^usage: replayvm dump FILE \[--json\] \[--stats\]/);
+  assert.match(r.out, /^usage: replayvm dump \[--json\] \[--stats\] LOG/);
 }));

@@ -27,13 +27,14 @@ export interface DumpIo {
   readonly stderr: (text: string) => void;
 }
 
-export const DUMP_USAGE = `usage: replayvm dump FILE [--json] [--stats]
-Prints a replay log recorded with -icount ...,rr=record,rrfile=FILE.
-  --json    JSON lines: the header, one object per event (bytes in base64), the end report
+export const DUMP_USAGE = `usage: replayvm dump [--json] [--stats] LOG
+Prints a replay log (recorded by replayvm record or -icount ...,rr=record).
+  --json    JSON lines: the header, one object per event (bytes in base64),
+            the end report
   --stats   totals per event kind, icount range, chunks, sizes, completeness
-Exit status: 0 complete log, 1 incomplete/damaged log or not a log, 2 usage error.
+Exit status: 0 complete log, 1 incomplete/damaged log or not a log, 2 usage
+error.
 `;
-
 /** Buffers output so that large logs are not written line by line. */
 class Out {
   private parts: string[] = [];

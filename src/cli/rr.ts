@@ -39,30 +39,33 @@ function withRr(options: readonly string[], mode: 'record' | 'replay', file: str
 /** `replayvm record -h`. */
 export const RECORD_USAGE = `usage: ${PROGRAM} record [-o LOG] [--] [options]
 
-Runs the machine that the options describe (qemu-system-riscv32's, see ${PROGRAM} -h) and
-records every input to LOG, so that \`${PROGRAM} replay LOG\` runs it again to the instruction.
+Runs the machine that the options describe (QEMU's, see ${PROGRAM} -h) and
+records every input to LOG; \`${PROGRAM} replay LOG\` runs it again, to the
+instruction.
 
-  -o, --output LOG   the log to write (default replayvm-DATE-TIME.rrlog here); it must not
-                     exist yet
+  -o, --output LOG   the log to write (default: replayvm-DATE-TIME.rrlog here);
+                     it must not exist yet
   -h, --help         print this help and exit
 
-Without -icount in the options, ${DEFAULT_RECORD_ICOUNT} is used. The options must not name a
-log themselves (-icount ...,rr=...,rrfile=...): give it with -o. Images are hashed into the
-log; disk writes go to an overlay beside it, the images stay unchanged.
+Without -icount in the options, -icount ${DEFAULT_RECORD_ICOUNT} is used. The options must
+not name a log themselves (-icount ...,rr=,rrfile=): give it with -o. Images
+are hashed into the log; disk writes go to an overlay beside it.
 `;
 
 /** `replayvm replay -h`. */
 export const REPLAY_USAGE = `usage: ${PROGRAM} replay [--image OLD=NEW]... LOG
 
-Replays LOG: the machine options and the images' sha256 come from its header. Each image is
-looked for where it was recorded, then beside LOG (same base name), then where --image says.
+Replays LOG: the machine options and the images' sha256 come from its header.
+Each image is looked for where it was recorded, then beside LOG (same base
+name), then where --image says.
 
-  --image OLD=NEW    the image recorded as OLD (its path or base name) is now at NEW;
-                     repeatable
+  --image OLD=NEW    the image recorded as OLD (its path or base name) is now
+                     at NEW; repeatable
   -h, --help         print this help and exit
 
-Exit status: 0 (or the guest's) for a complete replay, 3 if it diverged, 4 if LOG is damaged,
-5 if LOG is incomplete (a recording killed before its end: its prefix replays).
+Exit status: 0 (or the guest's) for a complete replay, 3 if it diverged,
+4 if LOG is damaged, 5 if LOG is incomplete (a recording killed before its
+end: its prefix replays).
 `;
 
 /** The `-icount` words among `options` that name a record/replay log, as `-icount TEXT` (for messages). */
