@@ -9,14 +9,15 @@ import { runCli } from '../helpers/run-vm.js';
 const tmp = mkdtempSync(join(tmpdir(), 'replayvm-cli-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
 
-/** Asserts a one-line `replayvm: ...` error and exit status 1. */
-function assertError(r: { status: number | null; stderr: string; stdout: string }, pattern: RegExp): void {
-  assert.equal(r.status, 1, `exit status (stderr: ${r.stderr})`);
+/** Asserts a one-line `replayvm: ...` error and its exit status: 2 for a usage error (the default), 1 at run time. */
+function assertError(r: { status: number | null; stderr: string; stdout: string } | undefined, pattern: RegExp, status = 2): void {
+  assert.ok(r !== undefined);
+  assert.equal(r.status, status, `exit status (stderr: ${r.stderr})`);
   assert.equal(r.stdout, '');
   const lines = r.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, `one line: ${r.stderr}`);
-  assert.match(lines[0], /^replayvm: /);
-  assert.match(lines[0], pattern);
+  assert.match(lines[0] ?? '', /^replayvm: /);
+  assert.match(lines[0] ?? '', pattern);
 }
 
 test('-version and --version print the version and exit 0', async () => {
@@ -39,7 +40,7 @@ test('-h lists every supported option, one line each', async () => {
   assert.equal(r2.stdout, r.stdout);
 });
 
-test('an unknown option is a one-line error naming it, exit 1', async () => {
+test('an unknown option is a one-line error naming it, exit 2', async () => {
   assertError(await runCli(['-foo']), /^replayvm: -foo: option not implemented$/);
   assertError(await runCli(['-M', 'virt', '-netdev', 'tap,id=n']), /-netdev tap,id=n: netdev type 'tap' is not supported/);
   assertError(await runCli(['disk.img']), /disk\.img/);
@@ -66,8 +67,8 @@ test('bad -m, -smp, -M, -cpu, -d, -serial, -icount values are errors', async () 
 test('a missing kernel file is an error naming the option and file', async () => {
   const missing = join(tmp, 'no-such.elf');
   const r = await runCli(['-M', 'virt', '-nographic', '-bios', 'none', '-kernel', missing]);
-  assertError(r, new RegExp(`-kernel ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*No such file`));
-  assertError(await runCli(['-M', 'virt', '-nographic', '-bios', join(tmp, 'no-bios.bin')]), /-bios .*no-bios\.bin/);
+  assertError(r, new RegExp(`-kernel ${missing.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: .*No such file`), 1);
+  assertError(await runCli(['-M', 'virt', '-nographic', '-bios', join(tmp, 'no-bios.bin')]), /-bios .*no-bios\.bin/, 1);
 });
 
 test('a bad kernel image gets the board\'s one-line error', async () => {
@@ -77,10 +78,10 @@ test('a bad kernel image gets the board\'s one-line error', async () => {
   bad[18] = 62;
   const badPath = join(tmp, 'x86.elf');
   writeFileSync(badPath, bad);
-  assertError(await runCli(['-M', 'virt', '-nographic', '-bios', 'none', '-kernel', badPath]), /-kernel .*x86\.elf: /);
+  assertError(await runCli(['-M', 'virt', '-nographic', '-bios', 'none', '-kernel', badPath]), /-kernel .*x86\.elf: /, 1);
   const empty = join(tmp, 'empty.bin');
   writeFileSync(empty, new Uint8Array(0));
-  assertError(await runCli(['-M', 'virt', '-nographic', '-bios', 'none', '-kernel', empty]), /empty\.bin/);
+  assertError(await runCli(['-M', 'virt', '-nographic', '-bios', 'none', '-kernel', empty]), /empty\.bin/, 1);
 });
 
 test('-M virt,dumpdtb=FILE writes the device tree blob and exits 0', async () => {

@@ -26,11 +26,14 @@ function runLinux(args: readonly string[]): Promise<RunResult> {
   return runCli(linuxArgs(args), [{ end: true }], TIMEOUT_MS);
 }
 
-/** Exit status 1, nothing on stdout (the machine did not start), one `replayvm:` line matching `pattern`. */
-function assertOneLineError(r: RunResult, pattern: RegExp): void {
+/**
+ * Exit status 1 (a run-time error; 2 for a usage error), nothing on stdout (the machine did not
+ * start), one `replayvm:` line matching `pattern`.
+ */
+function assertOneLineError(r: RunResult, pattern: RegExp, status = 1): void {
   const info = describeRun(r);
   assert.equal(r.timedOut, false, `the machine ran instead of failing: ${info}`);
-  assert.equal(r.status, 1, info);
+  assert.equal(r.status, status, info);
   assert.equal(r.stdout, '', `no console output: ${info}`);
   const lines = r.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, `one line: ${info}`);
@@ -58,8 +61,8 @@ test('a disk image whose size is not a multiple of 512: one-line error', async (
 test('other bad -drive values: format=qcow2, an unknown drive= id', async () => {
   const img = join(tmp, 'ok.img');
   writeFileSync(img, new Uint8Array(512 * 8));
-  assertOneLineError(await runLinux(['-drive', `file=${img},format=qcow2,if=virtio`]), /format 'qcow2' is not supported/);
-  assertOneLineError(await runLinux(['-device', 'virtio-blk-device,drive=nope']), /-device virtio-blk-device,drive=nope: .*'nope'/);
+  assertOneLineError(await runLinux(['-drive', `file=${img},format=qcow2,if=virtio`]), /format 'qcow2' is not supported/, 2);
+  assertOneLineError(await runLinux(['-device', 'virtio-blk-device,drive=nope']), /-device virtio-blk-device,drive=nope: .*'nope'/, 2);
 });
 
 test('a hostfwd or socket listen port already in use, a refused socket connect: one-line errors', async () => {
@@ -78,12 +81,12 @@ test('a hostfwd or socket listen port already in use, a refused socket connect: 
   assertOneLineError(await runLinux(['-netdev', `socket,id=n0,connect=127.0.0.1:${port}`, '-device', 'virtio-net-device,netdev=n0']),
     new RegExp(`connect=127\\.0\\.0\\.1:${port}: .*refused`));
   assertOneLineError(await runLinux(['-netdev', 'user,id=n0,hostfwd=tcp:127.0.0.1:99999-:7777', '-device', 'virtio-net-device,netdev=n0']),
-    /hostfwd|host forwarding/i);
+    /hostfwd|host forwarding/i, 2);
 });
 
-test('-device foo and devices naming missing backends: one-line errors', async () => {
-  assertOneLineError(await runLinux(['-device', 'foo']), /-device foo: .*'foo'/);
-  assertOneLineError(await runLinux(['-device', 'virtio-net-device,netdev=nope']), /-device virtio-net-device,netdev=nope: .*'nope'/);
-  assertOneLineError(await runLinux(['-device', 'virtio-net-device,netdev=n0,mac=01:00:00:00:00:01', '-netdev', 'user,id=n0']), /multicast/);
-  assertOneLineError(await runLinux(['-netdev', 'socket,id=n0']), /-netdev socket,id=n0: /);
+test('-device foo and devices naming missing backends: one-line usage errors (status 2)', async () => {
+  assertOneLineError(await runLinux(['-device', 'foo']), /-device foo: .*'foo'/, 2);
+  assertOneLineError(await runLinux(['-device', 'virtio-net-device,netdev=nope']), /-device virtio-net-device,netdev=nope: .*'nope'/, 2);
+  assertOneLineError(await runLinux(['-device', 'virtio-net-device,netdev=n0,mac=01:00:00:00:00:01', '-netdev', 'user,id=n0']), /multicast/, 2);
+  assertOneLineError(await runLinux(['-netdev', 'socket,id=n0']), /-netdev socket,id=n0: /, 2);
 });

@@ -69,7 +69,7 @@ test('-monitor stdio without -nographic: the monitor owns stdio, the serial port
 
 test('-monitor stdio with -nographic conflicts like QEMU; -nographic -monitor none: plain stdio, no mux', async () => {
   const r = await runCli([...BASE, '-monitor', 'stdio', '-kernel', idleElf]);
-  assert.equal(r.status, 1);
+  assert.equal(r.status, 2, 'a usage error');
   assert.match(r.stderr, /^replayvm: -monitor stdio: cannot use stdio by multiple character devices/);
   // As QEMU (vl.c): without the default monitor, -nographic puts the serial port on plain stdio.
   const r2 = await runCli([...BASE, '-monitor', 'none', '-kernel', echoElf], [

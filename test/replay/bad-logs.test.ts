@@ -65,7 +65,7 @@ function assertRefused(p: VmProcess, re: RegExp, offset?: number): void {
   assert.equal(p.stdout.length, 0, `no machine ran: ${what}`);
   const lines = p.stderr.trimEnd().split('\n');
   assert.equal(lines.length, 1, `one line on stderr: ${what}`);
-  assert.match(lines[0]!, /^replayvm: /, what);
+  assert.match(lines[0]!, /^replayvm replay: /, what);
   assert.match(lines[0]!, re, what);
   assert.match(lines[0]!, offset === undefined ? /offset \d+/ : new RegExp(`offset ${offset}\\b`), `names the byte offset: ${what}`);
   assert.doesNotMatch(p.stderr, /internal error|\n\s+at /, what);
@@ -84,7 +84,7 @@ test('a file that does not exist: refused at once', async () => {
   const p = startVm(['replay', join(tmp.dir, 'missing.rrlog')], 30_000, undefined, 'null');
   await p.exit();
   assert.equal(p.exited?.status, 1, p.describe());
-  assert.match(p.stderr, /^replayvm: replay \S+missing\.rrlog: no such file\n$/, p.describe());
+  assert.match(p.stderr, /^replayvm replay: \S+missing\.rrlog: no such file\n$/, p.describe());
   assert.ok(p.wallMs < 5000);
 });
 

@@ -87,7 +87,7 @@ test('a recording made with -nographic replays byte for byte on every console co
   });
   await t.test('QEMU syntax rr=replay with -nographic -serial stdio (no -monitor none) is refused as QEMU does, and quickly', async () => {
     const r = await runCli(withRr([...bare(echoElf), '-nographic', '-serial', 'stdio'], 'replay', log));
-    assert.equal(r.status, 1, r.stderr);
+    assert.equal(r.status, 2, r.stderr);
     assert.match(r.stderr, /^replayvm: -serial stdio: cannot use stdio by multiple character devices/m);
     assert.equal(r.stdout, '');
   });

@@ -205,7 +205,7 @@ test('a replay whose kernel or drive image changed since the recording is refuse
   assert.equal(k.exited?.status, 1, `refused: ${wk}`);
   assert.equal(k.stdout.length, 0, `the machine did not start: ${wk}`);
   assert.ok(k.wallMs < 10_000, `refused quickly: ${wk}`);
-  assert.match(k.stderr, new RegExp(`kernel ${elf.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} changed since the recording \\(sha256 ${sha256File(elf).slice(0, 16)}`), wk);
+  assert.match(k.stderr, new RegExp(`^replayvm replay: kernel ${elf.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: no file with sha256 [0-9a-f]{64} at ${elf.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')} \\(sha256 ${sha256File(elf).slice(0, 16)}\\.\\.\\. differs\\)`), wk);
   assert.equal(k.stderr.trim().split('\n').length, 1, `one line: ${wk}`);
   writeFileSync(elf, elfBytes);
 
@@ -215,7 +215,7 @@ test('a replay whose kernel or drive image changed since the recording is refuse
   const wd = d.describe();
   assert.equal(d.exited?.status, 1, `refused: ${wd}`);
   assert.equal(d.stdout.length, 0, `the machine did not start: ${wd}`);
-  assert.match(d.stderr, /drive \S+ .*changed since the recording/, wd);
+  assert.match(d.stderr, /^replayvm replay: drive \S+ \S+: no file with sha256 [0-9a-f]{64} at .*differs/, wd);
   assert.ok(d.stderr.includes(disk), `names the drive image's path: ${wd}`);
   writeFileSync(disk, diskBytes);
 });

@@ -130,14 +130,14 @@ test('rrsnapshot= is refused at once with "not supported yet" (rr=record, rr=rep
     ['-icount shift=4,rr=replay,rrfile=F,rrsnapshot=init', [...machine, '-icount', `shift=4,rr=replay,rrfile=${existing},rrsnapshot=init`],
       undefined, /^replayvm: -icount shift=4,rr=replay,rrfile=\S+,rrsnapshot=init: rrsnapshot is not supported yet\n$/],
     ['replayvm record -o F -- ... -icount shift=4,rrsnapshot=init', ['record', '-o', join(tmp.dir, 'snap-sub.rrlog'), '--', ...machine, '-icount', 'shift=4,rrsnapshot=init'],
-      join(tmp.dir, 'snap-sub.rrlog'), /^replayvm: -icount shift=4,rrsnapshot=init,rr=record,rrfile=\S+: rrsnapshot is not supported yet\n$/],
+      join(tmp.dir, 'snap-sub.rrlog'), /^replayvm record: -icount shift=4,rrsnapshot=init conflicts with -o \S+snap-sub\.rrlog: record names the log; drop rr=\/rrfile= from -icount\n$/],
   ];
   for (const [name, args, mustNotExist, message] of cases) {
     await t.test(name, async () => {
       const r = await runCli(args, [{ end: true }], 10_000);
       assert.equal(r.timedOut, false, 'it fails at once');
       assert.ok(r.wallMs < 5000, `within 5 s (${Math.round(r.wallMs)} ms)`);
-      assert.equal(r.status, 1, r.stderr);
+      assert.equal(r.status, 2, r.stderr);
       assert.match(r.stderr, message);
       assert.equal(r.stdout, '', 'the machine never ran');
       if (mustNotExist !== undefined) assert.equal(existsSync(mustNotExist), false, `no log at ${mustNotExist}`);
