@@ -27,8 +27,25 @@ const MAX_BUDGET = 8_000_000;
 /** setTimeout's largest delay. */
 const MAX_TIMER_MS = 0x7fffffff;
 
+/**
+ * What the runner drives, with the harts on this thread (RunLoop) or in a vCPU thread
+ * (ThreadedRunLoop): callers use this surface and never ask which loop they have.
+ */
+export interface MachineLoop extends VmPauseControl {
+  /** Starts the machine; settles when it stops. */
+  run(): Promise<RunOutcome>;
+  /** Console input: into the machine (queued while it has no room). */
+  input(bytes: Uint8Array): void;
+  /** Runs `fn` with the machine's locks held (the main loop's timers and bottom halves). */
+  locked<T>(fn: () => T): T;
+  /** A virtio completion arrived: wakes harts that wait for an interrupt. */
+  wakeHarts(): void;
+  /** The machine as the monitor should see it. */
+  machineForMonitor(): Machine;
+}
+
 /** Runs one machine until it shuts down, `stop` is called, or `runSlice` throws. */
-export class RunLoop implements VmPauseControl {
+export class RunLoop implements MachineLoop {
   private budget: number;
   private readonly targetNs: number;
   private immediate: ReturnType<typeof setImmediate> | undefined;
@@ -46,6 +63,21 @@ export class RunLoop implements VmPauseControl {
     this.feed = new ConsoleFeed((bytes) => machine.receiveConsoleInput(bytes));
     this.budget = options.initialBudget ?? 20_000;
     this.targetNs = (options.targetSliceMs ?? 10) * 1e6;
+  }
+
+  /** Runs `fn` with the machine's locks held: on this loop, the machine runs on this thread, so directly. */
+  locked<T>(fn: () => T): T {
+    return fn();
+  }
+
+  /** A virtio completion arrived for a waiting hart: ends an idle wait now. */
+  wakeHarts(): void {
+    this.wake();
+  }
+
+  /** The machine as the monitor sees it: itself (it runs on this thread). */
+  machineForMonitor(): Machine {
+    return this.machine;
   }
 
   /** Starts running; the promise settles when the machine stops (rejects if a slice throws). */

@@ -11,10 +11,9 @@ import type { Machine, TraceFlags } from '../../board/machine-api.js';
 import type { CharBackend } from '../../devices/char-backend.js';
 import type { HostTime } from '../../main-loop/clock.js';
 import type { ReplayMode } from '../../threads/lock/index.js';
-import type { RunOutcome } from './run-loop.js';
+import type { MachineLoop, RunOutcome } from './run-loop.js';
 import { ConsoleFeed } from './console-feed.js';
 import { VcpuController } from './vcpu-controller.js';
-import type { VmPauseControl } from './vm-runner.js';
 
 /** Options of a {@link ThreadedRunLoop}. */
 export interface ThreadedRunLoopOptions {
@@ -42,7 +41,7 @@ function envMode(): ReplayMode {
 }
 
 /** Runs one machine in a vCPU thread until it shuts down, `stop` is called, or the thread fails. */
-export class ThreadedRunLoop implements VmPauseControl {
+export class ThreadedRunLoop implements MachineLoop {
   /** The vCPU thread (for stop/cont). */
   readonly controller: VcpuController;
   private finished = false;
@@ -80,6 +79,16 @@ export class ThreadedRunLoop implements VmPauseControl {
   /** Routes console input through `tap` (called under the locks; returns the bytes taken). */
   setInputTap(tap: (bytes: Uint8Array) => number): void {
     this.inputTap = tap;
+  }
+
+  /** Runs `fn` under the BQL and the replay mutex (the vCPU thread is between execution sections). */
+  locked<T>(fn: () => T): T {
+    return this.controller.locked(fn);
+  }
+
+  /** A virtio completion arrived for a waiting hart: kicks the vCPU thread. */
+  wakeHarts(): void {
+    this.controller.kick();
   }
 
   /** Starts the vCPU thread; settles when the machine stops (rejects if the thread fails). */

@@ -10,7 +10,6 @@ import type { BlockBackend, EntropyBackend, NetBackend, NetReceiver, VirtioBacke
 import type { VirtioDevicePlan } from './virtio-plan.js';
 import type { MainLoop } from '../../main-loop/main-loop.js';
 import { stat } from 'node:fs/promises';
-import type { Recorder } from '../../replay/engine/recorder.js';
 import type { ReplayDevices } from '../../replay/engine/replayer.js';
 import { BlockBackendError, OverlayBlockBackend, openBlockBackend, type ClosableBlockBackend } from './block/open.js';
 import { openEntropyBackend, type ClosableEntropyBackend } from './rng/entropy-backend.js';
@@ -40,9 +39,29 @@ class Deliverer {
   }
 }
 
-/** Record/replay hooks of the completions (set once the machine and its recorder exist). */
+/**
+ * How completions, entropy and received frames reach the devices (under the locks): directly,
+ * or through the recorder, which logs each one (the Recorder has these methods).
+ */
+export interface VirtioInputTap {
+  /** A block request completed: `apply` delivers it to the device. */
+  blockComplete(slot: number, request: number, error: string | undefined, data: Uint8Array | undefined, apply: () => void): void;
+  /** Entropy for a request: `apply` delivers it. */
+  entropy(slot: number, request: number, bytes: Uint8Array, apply: () => void): void;
+  /** A frame for the device: `deliver` offers it; returns whether the device took it. */
+  netReceive(slot: number, frame: Uint8Array, deliver: () => boolean): boolean;
+}
+
+/** Straight to the devices (no recording). */
+const DIRECT_INPUT: VirtioInputTap = {
+  blockComplete: (_slot, _request, _error, _data, apply) => apply(),
+  entropy: (_slot, _request, _bytes, apply) => apply(),
+  netReceive: (_slot, _frame, deliver) => deliver(),
+};
+
+/** The tap the wrapped backends use (set once the machine and its recorder exist). */
 interface Taps {
-  recorder?: Recorder;
+  input: VirtioInputTap;
 }
 
 /**
@@ -52,10 +71,7 @@ interface Taps {
 function wrapBlock(slot: number, b: BlockBackend, d: Deliverer, taps: Taps): BlockBackend {
   let seq = 0;
   const complete = (request: number, err: string | undefined, data: Uint8Array | undefined, apply: () => void): void => {
-    d.deliver(() => {
-      if (taps.recorder !== undefined) taps.recorder.blockComplete(slot, request, err, data, apply);
-      else apply();
-    });
+    d.deliver(() => taps.input.blockComplete(slot, request, err, data, apply));
   };
   return {
     byteLength: b.byteLength,
@@ -80,10 +96,7 @@ function wrapEntropy(slot: number, b: EntropyBackend, d: Deliverer, taps: Taps):
   return {
     read: (length, done) => {
       const request = seq++;
-      b.read(length, (bytes) => d.deliver(() => {
-        if (taps.recorder !== undefined) taps.recorder.entropy(slot, request, bytes, () => done(bytes));
-        else done(bytes);
-      }));
+      b.read(length, (bytes) => d.deliver(() => taps.input.entropy(slot, request, bytes, () => done(bytes))));
     },
   };
 }
@@ -100,7 +113,7 @@ function wrapNet(slot: number, b: NetBackend, d: Deliverer, taps: Taps): NetBack
   let scheduled = false;
   const offer = (frame: Uint8Array): boolean => {
     const r = receiver!;
-    return taps.recorder !== undefined ? taps.recorder.netReceive(slot, frame, () => r(frame)) : r(frame);
+    return taps.input.netReceive(slot, frame, () => r(frame));
   };
   const flush = (): void => {
     scheduled = false;
@@ -213,7 +226,7 @@ export class VirtioHost {
   readonly devices: Array<{ readonly slot: number; readonly spec: VirtioDeviceSpec }> = [];
   private readonly closers: Array<() => Promise<void> | void> = [];
   private readonly deliverer = new Deliverer();
-  private readonly taps: Taps = {};
+  private readonly taps: Taps = { input: DIRECT_INPUT };
   /** Replay: the backends that complete requests from the log, by slot. */
   private readonly replay = new Map<number, ReplayBackend>();
   /** Block devices opened with a copy-on-write overlay, by slot. */
@@ -232,9 +245,9 @@ export class VirtioHost {
     return out;
   }
 
-  /** Recording: completions are logged through `recorder` from now on. */
-  setRecorder(recorder: Recorder): void {
-    this.taps.recorder = recorder;
+  /** Recording: completions, entropy and frames go through `tap` (the recorder) from now on. */
+  setInputTap(tap: VirtioInputTap): void {
+    this.taps.input = tap;
   }
 
   /** Replay: the devices' side of the replayer (completions and frames come from the log). */

@@ -6,4 +6,5 @@ export type { BiosSpec, RrOption, RunConfig, SerialSpec, StdioMonitor } from './
 export type { RrImages, RunnerEnv } from './env.js';
 export { RunnerError } from './errors.js';
 export { buildMachineConfig, readImage } from './machine-config.js';
-export { runMachine, type ReplayVerdict, type RunResult } from './run-machine.js';
+export { runMachine, type RunResult } from './run-machine.js';
+export type { ReplayMode, ReplayVerdict } from './replay-mode.js';

@@ -1,36 +1,17 @@
-/** The record/replay side of a run: opening the log, and what is printed when the run ends. */
+/** The record/replay side of a run: opening the log, and what is printed when a recording or replay ends. */
 import { existsSync } from 'node:fs';
-import { RecordSession, ReplaySession, type ReplayOutcome } from '../replay/session.js';
+import type { ReplayOutcome } from '../replay/session.js';
 import { compareOverlays, overlayPath, readOverlayFile, writeOverlayFile } from '../replay/overlay-file.js';
-import type { RunConfig } from './config.js';
 import type { RunnerEnv } from './env.js';
 import { RunnerError } from './errors.js';
 
-/** The log of a record or replay run. */
-export type RrSession = { readonly kind: 'record'; readonly session: RecordSession } | { readonly kind: 'replay'; readonly session: ReplaySession };
-
-/** Opens the log of a record or replay run (checking a replay's images against its header). */
-export function openRrSession(o: RunConfig, env: RunnerEnv): RrSession | undefined {
-  const rr = o.rr;
-  if (rr === undefined || o.dumpDtb !== undefined) return undefined;
-  const images = env.rrImages.describe();
-  let session: RrSession;
+/** Opens a record or replay log with `open`; its errors name the log (`rrfile=FILE: ...`). */
+export function openLog<T>(file: string, open: () => T): T {
   try {
-    session = rr.mode === 'record'
-      ? { kind: 'record', session: RecordSession.open(rr.file, { argv: o.argv }, images, env.version) }
-      : { kind: 'replay', session: ReplaySession.open(rr.file) };
+    return open();
   } catch (e) {
-    throw new RunnerError(`rrfile=${rr.file}: ${e instanceof Error ? e.message : String(e)}`);
+    throw new RunnerError(`rrfile=${file}: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (session.kind === 'replay') {
-    try {
-      env.rrImages.check(session.session.header.body.images);
-    } catch (e) {
-      session.session.close();
-      throw e;
-    }
-  }
-  return session;
 }
 
 /** Disk writes a run kept in memory, per virtio slot. */
