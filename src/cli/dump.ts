@@ -11,14 +11,10 @@
  * or not a log, after printing everything that could be read and then the error (with its byte
  * offset) on stderr; 2 for a usage error.
  */
-import { ReplayLogError } from '../replay/log/errors.js';
-import type { ReplayEvent } from '../replay/log/events.js';
-import { EVENT_KINDS } from '../replay/log/events.js';
-import type { LogHeader } from '../replay/log/header.js';
-import type { LogReader, LogReport } from '../replay/log/log-reader.js';
-import { describeReport } from '../replay/log/log-reader.js';
-import type { LogStats } from '../replay/log/stats.js';
-import { StatsAccumulator } from '../replay/log/stats.js';
+import {
+  EVENT_KINDS, ReplayLogError, StatsAccumulator, describeReport, type LogHeader, type LogReader,
+  type LogReport, type LogStats, type ReplayEvent,
+} from '../replay/index.js';
 import { LogFileError, openLogReader } from '../host/node/replay/log-file.js';
 
 /** Where the dump writes (the same shape as the CLI's ProgramIo). */

@@ -7,7 +7,7 @@
  */
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { describeImage } from '../host/node/replay/log-file.js';
-import type { LogImage } from '../replay/log/index.js';
+import type { LogImage } from '../replay/index.js';
 import { EXIT_ERROR } from './exit-status.js';
 import { CliError } from './option-syntax.js';
 import type { RunOptions } from './options.js';

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { crc32 } from '../../src/replay/log/index.js';
+import { crc32 } from '../../src/replay/index.js';
 import { readLogFile } from '../../src/host/node/replay/log-file.js';
 import { echoProgram, guestElf } from '../helpers/guest-programs.js';
 import { makeTempDir, sleep, startVm, type VmProcess } from '../helpers/rr-driver.js';

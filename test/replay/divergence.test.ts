@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { nodeCompress, readLogFile } from '../../src/host/node/replay/log-file.js';
-import { LogWriter, type ReplayEvent } from '../../src/replay/log/index.js';
+import { LogWriter, type ReplayEvent } from '../../src/replay/index.js';
 import { echoProgram, guestElf } from '../helpers/guest-programs.js';
 import { copyKernel, linuxMachine, makeTempDir, sha256File, shellSteps, startVm, zeroImage, type VmProcess } from '../helpers/rr-driver.js';
 

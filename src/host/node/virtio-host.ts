@@ -10,7 +10,7 @@ import type { BlockBackend, EntropyBackend, NetBackend, NetReceiver, VirtioBacke
 import type { VirtioDevicePlan } from './virtio-plan.js';
 import type { MainLoop } from '../../main-loop/main-loop.js';
 import { stat } from 'node:fs/promises';
-import type { ReplayDevices } from '../../replay/engine/replayer.js';
+import type { ReplayDevices } from '../../replay/index.js';
 import { BlockBackendError, OverlayBlockBackend, openBlockBackend, type ClosableBlockBackend } from './block/open.js';
 import { openEntropyBackend, type ClosableEntropyBackend } from './rng/entropy-backend.js';
 

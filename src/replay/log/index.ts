@@ -1,6 +1,7 @@
 /**
  * The replay log: a versioned, chunked, CRC-checked binary format (docs/replay-log.md).
  * Core code: no Node imports; file I/O and zlib are in src/host/node/replay/log-file.ts.
+ * Internal to src/replay: code outside it imports src/replay/index.ts.
  */
 export { ReplayLogError } from './errors.js';
 export type {

@@ -6,9 +6,7 @@ import { closeSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, trunc
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ReplayLogError } from '../../../replay/log/errors.js';
-import { encodeHeader } from '../../../replay/log/header.js';
-import { readLog } from '../../../replay/log/log-reader.js';
+import { ReplayLogError, encodeHeader, readLog } from '../../../replay/index.js';
 import { sampleEvents, sampleHeader } from '../../../replay/log/test-events.js';
 import { describeImage, LogFileError, nodeDecompress, openLogReader, openLogWriter, readLogFile } from './log-file.js';
 

@@ -11,13 +11,10 @@ import { createHash } from 'node:crypto';
 import { closeSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { Compress, Decompress } from '../../../replay/log/chunk.js';
-import type { LogHeaderInit, LogImage } from '../../../replay/log/header.js';
-import type { ReadAllResult } from '../../../replay/log/log-reader.js';
-import { LogReader } from '../../../replay/log/log-reader.js';
-import type { LogSink, LogWriterOptions } from '../../../replay/log/log-writer.js';
-import { LogWriter } from '../../../replay/log/log-writer.js';
-import type { ByteSource } from '../../../replay/log/source.js';
+import {
+  LogReader, LogWriter, type ByteSource, type Compress, type Decompress, type LogHeaderInit,
+  type LogImage, type LogSink, type LogWriterOptions, type ReadAllResult,
+} from '../../../replay/index.js';
 import { errnoText } from '../errno-text.js';
 
 /** A host-side problem with the log file itself (cannot open, exists...); one line. */

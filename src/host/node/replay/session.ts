@@ -6,13 +6,12 @@
 import { rmSync } from 'node:fs';
 import type { Machine } from '../../../board/machine-api.js';
 import type { LockedRunner } from '../../../main-loop/main-loop.js';
-import { StateDigester } from '../../../replay/engine/digest.js';
-import { Recorder } from '../../../replay/engine/recorder.js';
-import { ReplayDivergence, Replayer, describeEvent, type ReplayDevices } from '../../../replay/engine/replayer.js';
-import type { EndEvent, LogHeader, LogImage, LogReader, LogWriter, ReplayEvent } from '../../../replay/log/index.js';
+import {
+  INTERRUPT_CHECKPOINTS, LogCursor, Recorder, ReplayDivergence, Replayer, StateDigester,
+  describeEvent, describeReport, drainVcpuEvents, type EndEvent, type LogHeader, type LogImage,
+  type LogReader, type LogWriter, type ReplayDevices, type ReplayEvent, type ReplayVcpuChannel,
+} from '../../../replay/index.js';
 import type { VcpuEventMailbox } from '../../../threads/vcpu/event-mailbox.js';
-import { INTERRUPT_CHECKPOINTS, drainVcpuEvents, type ReplayVcpuChannel } from '../../../replay/engine/vcpu-channel.js';
-import { LogCursor, describeReport } from '../../../replay/log/index.js';
 import type { VcpuController } from '../vcpu-controller.js';
 import { openLogReader, openLogWriter } from './log-file.js';
 

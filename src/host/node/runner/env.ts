@@ -1,5 +1,5 @@
 /** What the runner is given besides the configuration: where it writes, and the caller's words. */
-import type { LogImage } from '../../../replay/log/index.js';
+import type { LogImage } from '../../../replay/index.js';
 
 /** The images of a record or replay run, as the log's header keeps them. */
 export interface RrImages {

@@ -9,7 +9,7 @@ import type { CharBackend } from '../../../devices/char-backend.js';
 import type { HostTime } from '../../../main-loop/clock.js';
 import { installAutoShiftTimers } from '../../../main-loop/icount.js';
 import type { MainLoop } from '../../../main-loop/main-loop.js';
-import { ReplayVcpuChannel } from '../../../replay/engine/vcpu-channel.js';
+import { ReplayVcpuChannel } from '../../../replay/index.js';
 import { VcpuEventMailbox } from '../../../threads/vcpu/event-mailbox.js';
 import type { HostConsole } from '../console.js';
 import { RecordSession, ReplaySession, type ReplayOutcome } from '../replay/session.js';
