@@ -49,9 +49,6 @@ const INPUT_RING_BYTES = 4096;
 /** What each `-rtc clock=` reads among QEMU's clocks. */
 const RTC_CLOCK: Readonly<Record<'host' | 'rt' | 'vm', ClockKind>> = { host: 'host', rt: 'realtime', vm: 'virtual' };
 
-/** Largest `-icount shift` accepted (as QEMU: 0..10). */
-export const MAX_ICOUNT_SHIFT = 10;
-
 const MiB = 1024 * 1024;
 const TWO32 = 0x1_0000_0000;
 const RUNNING: SliceResult = { kind: 'running' };

@@ -5,6 +5,12 @@
  * src/host (which record/replay will wrap).
  */
 
+/** The clocks, named as QEMU's QEMUClockType without the prefix (see clocks.ts). */
+export type ClockKind = 'realtime' | 'host' | 'virtual' | 'virtual_rt';
+
+/** All clock kinds, in QEMU's enum order (REALTIME, VIRTUAL, HOST, VIRTUAL_RT). */
+export const CLOCK_KINDS: readonly ClockKind[] = ['realtime', 'virtual', 'host', 'virtual_rt'];
+
 /** Non-deterministic time from the host. Implemented in src/host, injected into the core. */
 export interface HostTime {
   /** A monotonic clock in nanoseconds (any epoch). */

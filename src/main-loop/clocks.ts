@@ -12,15 +12,11 @@
  * is the small ClockState (save/restore).
  */
 import type { StateArena } from '../memory/state-arena.js';
-import type { HostTime } from './clock.js';
-import type { IcountConfig } from './icount.js';
-import { AUTO_INITIAL_SHIFT, IcountError, MAX_ICOUNT_SHIFT, adjustAutoShift, icountConfigProblem, icountRound, icountToNs } from './icount.js';
+import type { ClockKind, HostTime } from './clock.js';
+import type { IcountConfig } from './icount-config.js';
+import { AUTO_INITIAL_SHIFT, IcountError, MAX_ICOUNT_SHIFT, adjustAutoShift, icountConfigProblem, icountRound, icountToNs } from './icount-config.js';
 
-/** The clocks, named as QEMU's QEMUClockType without the prefix. */
-export type ClockKind = 'realtime' | 'host' | 'virtual' | 'virtual_rt';
-
-/** All clock kinds, in QEMU's enum order (REALTIME, VIRTUAL, HOST, VIRTUAL_RT). */
-export const CLOCK_KINDS: readonly ClockKind[] = ['realtime', 'virtual', 'host', 'virtual_rt'];
+export { CLOCK_KINDS, type ClockKind } from './clock.js';
 
 /** Guest-visible clock state for snapshots (plain data). */
 export interface ClockState {

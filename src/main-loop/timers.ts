@@ -3,8 +3,8 @@
  * in its clock's nanoseconds; expired timers run in expiry order, ties in the order they were
  * (re)armed, so execution is deterministic.
  */
-import type { ClockKind, Clocks } from './clocks.js';
-import { CLOCK_KINDS } from './clocks.js';
+import { CLOCK_KINDS, type ClockKind } from './clock.js';
+import type { Clocks } from './clocks.js';
 
 /** A bad timer operation. */
 export class TimerError extends Error {
