@@ -30,109 +30,27 @@
 import type { AddressMap } from '../memory/address-map.js';
 import type { Ram } from '../memory/ram.js';
 import type { StateArena } from '../memory/state-arena.js';
-import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SEIP, MIP_SSIP, MIP_STIP } from '../devices/irq.js';
 import type { CpuTracer, GuestTime, HartApi, HartOptions, MachineModeFirmware, PrivilegeMode } from './hart-api.js';
 import { PRIV_M, PRIV_S, PRIV_U } from './hart-api.js';
 import { DecodedPage, decodeInsn, Op, RD_SINK, SLOTS_PER_PAGE } from './decode.js';
 import { Pmp, PMP_R, PMP_W, PMP_X } from './pmp.js';
+import {
+  ACC_FETCH, ACC_LOAD, ACC_STORE, C_MEDELEG, C_MEPC, C_MCAUSE, C_MIDELEG, C_MIE, C_MSTATUS, C_MTVAL, C_MTVEC, C_SATP,
+  C_SCAUSE, C_SEPC, C_STVAL, C_STVEC, CAUSE_BREAKPOINT, CAUSE_ECALL_M, CAUSE_ECALL_S, CAUSE_ECALL_U, CAUSE_FETCH_ACCESS,
+  CAUSE_ILLEGAL, CAUSE_LOAD_ACCESS, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE, CAUSE_STORE_ACCESS, CSR_WORDS, M_MIP,
+  M_PC, M_PRIV, M_RES_ADDR, M_RES_VALID, M_RES_VALUE, M_WFI, MISC_WORDS, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP,
+  MSTATUS_MPRV, MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW, TWO32,
+} from './arch.js';
+import { CSR_UNIMPLEMENTED, CSR_WRITTEN_FLUSH, CsrFile, type LiveCounts } from './csr.js';
+import { IRQ_ORDER } from './interrupts.js';
+import { sv32Walk } from './sv32.js';
 import { disassemble } from './disasm.js';
 
-/* Exception causes. */
-export const CAUSE_MISALIGNED_FETCH = 0;
-export const CAUSE_FETCH_ACCESS = 1;
-export const CAUSE_ILLEGAL = 2;
-export const CAUSE_BREAKPOINT = 3;
-export const CAUSE_MISALIGNED_LOAD = 4;
-export const CAUSE_LOAD_ACCESS = 5;
-export const CAUSE_MISALIGNED_STORE = 6;
-export const CAUSE_STORE_ACCESS = 7;
-export const CAUSE_ECALL_U = 8;
-export const CAUSE_ECALL_S = 9;
-export const CAUSE_ECALL_M = 11;
-export const CAUSE_FETCH_PAGE = 12;
-export const CAUSE_LOAD_PAGE = 13;
-export const CAUSE_STORE_PAGE = 15;
-
-/* mstatus bits. */
-export const MSTATUS_SIE = 1 << 1;
-export const MSTATUS_MIE = 1 << 3;
-export const MSTATUS_SPIE = 1 << 5;
-export const MSTATUS_MPIE = 1 << 7;
-export const MSTATUS_SPP = 1 << 8;
-export const MSTATUS_MPP = 3 << 11;
-export const MSTATUS_MPRV = 1 << 17;
-export const MSTATUS_SUM = 1 << 18;
-export const MSTATUS_MXR = 1 << 19;
-export const MSTATUS_TVM = 1 << 20;
-export const MSTATUS_TW = 1 << 21;
-export const MSTATUS_TSR = 1 << 22;
-const MSTATUS_WMASK = MSTATUS_SIE | MSTATUS_MIE | MSTATUS_SPIE | MSTATUS_MPIE | MSTATUS_SPP | MSTATUS_MPP |
-  MSTATUS_MPRV | MSTATUS_SUM | MSTATUS_MXR | MSTATUS_TVM | MSTATUS_TW | MSTATUS_TSR;
-const SSTATUS_MASK = MSTATUS_SIE | MSTATUS_SPIE | MSTATUS_SPP | MSTATUS_SUM | MSTATUS_MXR;
-const TLB_AFFECTING = MSTATUS_MPRV | MSTATUS_MPP | MSTATUS_SUM | MSTATUS_MXR;
-
-/** misa: RV32 with A, C, I, M, S, U. */
-export const MISA_VALUE = 0x40141105;
-const DELEGABLE_INTS = MIP_SSIP | MIP_STIP | MIP_SEIP;
-const MIE_MASK = MIP_SSIP | MIP_MSIP | MIP_STIP | MIP_MTIP | MIP_SEIP | MIP_MEIP;
-/** Exceptions medeleg can delegate (all defined causes but ecall-from-M). */
-const DELEGABLE_EXCPS = 0xb3ff;
-/** Interrupt priority order: MEI, MSI, MTI, SEI, SSI, STI. */
-const IRQ_ORDER = [11, 3, 7, 9, 1, 5];
-
-/* CSR word offsets inside the hart's `csr` arena field. */
-const C_MSTATUS = 0;
-const C_MEDELEG = 1;
-const C_MIDELEG = 2;
-const C_MIE = 3;
-const C_MTVEC = 4;
-const C_MCOUNTEREN = 5;
-const C_MSCRATCH = 6;
-const C_MEPC = 7;
-const C_MCAUSE = 8;
-const C_MTVAL = 9;
-const C_STVEC = 10;
-const C_SCOUNTEREN = 11;
-const C_SSCRATCH = 12;
-const C_SEPC = 13;
-const C_SCAUSE = 14;
-const C_STVAL = 15;
-const C_SATP = 16;
-const C_MENVCFG = 17;
-const C_SENVCFG = 18;
-const C_MCOUNTINHIBIT = 19;
-const CSR_WORDS = 20;
-
-/* Words of the hart's `misc` arena field. */
-const M_PC = 0;
-const M_PRIV = 1;
-const M_MIP = 2;
-/** Signal word: bit 0 = re-check interrupts, bit 1 = exit request. */
-// misc word 3 is unused (it held the signal word, now a host-derived field of its own).
-const M_WFI = 4;
-const M_RES_VALID = 5;
-const M_RES_ADDR = 6;
-const M_RES_VALUE = 7;
-const MISC_WORDS = 8;
 const SIG_IRQ = 1;
 const SIG_EXIT = 2;
 
-const ACC_FETCH = 0;
-const ACC_LOAD = 1;
-const ACC_STORE = 2;
-
 const TLB_SIZE = 256;
 const TLB_MASK = TLB_SIZE - 1;
-
-const PTE_V = 1;
-const PTE_R = 2;
-const PTE_W = 4;
-const PTE_X = 8;
-const PTE_U = 16;
-const PTE_A = 64;
-const PTE_D = 128;
-
-const TWO32 = 4294967296;
 
 /** High 32 bits of the unsigned 64-bit product. */
 function mulhu(a: number, b: number): number {
@@ -161,9 +79,10 @@ export class Hart implements HartApi {
   private readonly misc: Int32Array;
   /** The signal word: checked before every step (SIG_IRQ, SIG_EXIT). */
   private readonly sig: Int32Array;
-  /** mcycle (2 words) then minstret (2 words), committed at the end of each run. */
-  private readonly counters: Uint32Array;
   private readonly pmp: Pmp;
+  /** The CSR table and counters (csr.ts); `csr` is its words, read directly by the loop. */
+  private readonly csrs: CsrFile;
+  private readonly live: LiveCounts = { cycles: 0, instret: 0 };
 
   private readonly xTag = new Int32Array(TLB_SIZE).fill(-1);
   private readonly xOff = new Int32Array(TLB_SIZE);
@@ -211,8 +130,8 @@ export class Hart implements HartApi {
     const sw = arena.allocate(owner, 'signal', 1, { host: true });
     this.sig = arena.i32.subarray(sw, sw + 1);
     const kw = arena.allocate(owner, 'counters', 4);
-    this.counters = arena.u32.subarray(kw, kw + 4);
     this.pmp = new Pmp(arena, owner);
+    this.csrs = new CsrFile(this.csr, arena.u32.subarray(kw, kw + 4), this.misc, this.pmp, this.time, this.hartId, this.live);
     this.pages = new Array<DecodedPage | undefined>(this.ram.size >>> 12).fill(undefined);
     this.fDp = this.scratch;
   }
@@ -233,10 +152,9 @@ export class Hart implements HartApi {
 
   reset(pc: number): void {
     this.x.fill(0);
-    this.csr.fill(0);
+    this.csrs.reset();
     this.misc.fill(0);
     Atomics.store(this.sig, 0, 0);
-    this.counters.fill(0);
     this.misc[M_PC] = pc | 0;
     this.misc[M_PRIV] = PRIV_M;
     this.pmp.reset();
@@ -327,10 +245,10 @@ export class Hart implements HartApi {
     this.curSteps = 0;
     this.curTraps = 0;
     this.running = true;
-    this.sig[0] |= SIG_IRQ;
+    this.sig[0] = this.sig[0]! | SIG_IRQ;
     const steps = this.loop(maxSteps);
     this.running = false;
-    this.commitCounters(steps, steps - this.curTraps);
+    this.csrs.commitCounters(steps, steps - this.curTraps);
     this.curSteps = 0;
     this.curTraps = 0;
     return steps;
@@ -716,8 +634,12 @@ export class Hart implements HartApi {
     let pa: number;
     if (mode === PRIV_M || this.csr[C_SATP]! >= 0) pa = va >>> 0;
     else {
-      pa = this.walk(va, acc, mode);
-      if (pa < 0) return -1;
+      pa = sv32Walk(this.ram, this.pmp, this.csr[C_SATP]!, this.csr[C_MSTATUS]!, va, acc, mode);
+      if (pa < 0) {
+        this.fc = -1 - pa;
+        this.ft = va;
+        return -1;
+      }
     }
     const perm = acc === ACC_FETCH ? PMP_X : acc === ACC_LOAD ? PMP_R : PMP_W;
     if (!this.pmp.check(pa, size, perm, mode)) {
@@ -735,50 +657,6 @@ export class Hart implements HartApi {
       else { this.wTag[ti] = vpn; this.wOff[ti] = off; }
     }
     return pa;
-  }
-
-  /** Sv32 page-table walk as QEMU 7.2 does it (sets A, and D on stores, in memory). */
-  private walk(va: number, acc: number, mode: number): number {
-    const ram = this.ram;
-    const ms = this.csr[C_MSTATUS]!;
-    let base = (this.csr[C_SATP]! & 0x3fffff) * 4096;
-    const pageFault = acc === ACC_FETCH ? CAUSE_FETCH_PAGE : acc === ACC_LOAD ? CAUSE_LOAD_PAGE : CAUSE_STORE_PAGE;
-    for (let level = 1; level >= 0; level--) {
-      const idx = level === 1 ? va >>> 22 : (va >>> 12) & 0x3ff;
-      const pteAddr = base + idx * 4;
-      if (!ram.contains(pteAddr, 4) || !this.pmp.check(pteAddr, 4, PMP_R, PRIV_S)) {
-        this.fc = acc === ACC_FETCH ? CAUSE_FETCH_ACCESS : acc === ACC_LOAD ? CAUSE_LOAD_ACCESS : CAUSE_STORE_ACCESS;
-        this.ft = va;
-        return -1;
-      }
-      const pteOff = pteAddr - ram.base;
-      const pte = ram.i32[pteOff >>> 2]!;
-      this.fc = pageFault;
-      this.ft = va;
-      if ((pte & PTE_V) === 0) return -1;
-      if ((pte & (PTE_R | PTE_W | PTE_X)) === 0) {
-        base = (pte >>> 10) * 4096;
-        continue;
-      }
-      if ((pte & (PTE_R | PTE_W)) === PTE_W) return -1;
-      if (pte & PTE_U) {
-        if (mode === PRIV_S && (acc === ACC_FETCH || (ms & MSTATUS_SUM) === 0)) return -1;
-      } else if (mode !== PRIV_S) return -1;
-      if (level === 1 && ((pte >>> 10) & 0x3ff) !== 0) return -1;
-      if (acc === ACC_FETCH) {
-        if ((pte & PTE_X) === 0) return -1;
-      } else if (acc === ACC_LOAD) {
-        if ((pte & PTE_R) === 0 && !((pte & PTE_X) && (ms & MSTATUS_MXR))) return -1;
-      } else if ((pte & PTE_W) === 0) return -1;
-      const npte = pte | PTE_A | (acc === ACC_STORE ? PTE_D : 0);
-      if (npte !== pte) {
-        ram.i32[pteOff >>> 2] = npte;
-        ram.markWritten(pteOff);
-      }
-      this.fc = -1;
-      return level === 1 ? (pte >>> 20) * 4194304 + (va & 0x3fffff) : (pte >>> 10) * 4096 + (va & 0xfff);
-    }
-    return -1;
   }
 
   /** Load of `size` bytes (zero-extended result) through translation, RAM or MMIO; fc set on fault. */
@@ -867,7 +745,7 @@ export class Hart implements HartApi {
         const kind = op >= Op.CSRRWI ? op - 3 : op;
         const writes = kind === Op.CSRRW || rs1 !== 0;
         const reads = kind !== Op.CSRRW || rd !== RD_SINK;
-        if (!this.csrAllowed(imm, writes, priv, ms)) return this.illegal(pc);
+        if (!this.csrs.allowed(imm, writes, priv, ms)) return this.illegal(pc);
         let old = 0;
         if (reads || kind !== Op.CSRRW) {
           old = this.readCsr(imm);
@@ -1040,155 +918,29 @@ export class Hart implements HartApi {
     return this.illegal(pc);
   }
 
-  /** Privilege, read-only and counter-enable checks for a CSR access. */
-  private csrAllowed(csr: number, write: boolean, priv: number, ms: number): boolean {
-    if (((csr >>> 8) & 3) > priv) return false;
-    if (write && (csr >>> 10) === 3) return false;
-    if (csr === 0x180 && priv === PRIV_S && (ms & MSTATUS_TVM)) return false;
-    if ((csr >= 0xc00 && csr <= 0xc1f) || (csr >= 0xc80 && csr <= 0xc9f)) {
-      const bit = 1 << (csr & 31);
-      if (priv < PRIV_M && (this.csr[C_MCOUNTEREN]! & bit) === 0) return false;
-      if (priv === PRIV_U && (this.csr[C_SCOUNTEREN]! & bit) === 0) return false;
-    }
-    return true;
-  }
-
-  /** 64-bit counter value: 0 = mcycle, 1 = minstret. */
-  private counter(which: number): number {
-    const c = this.counters;
-    let v = c[which * 2]! + c[which * 2 + 1]! * TWO32;
-    if (this.running) v += which === 0 ? this.curSteps : this.curSteps - this.curTraps;
-    return v;
-  }
-
-  private setCounter(which: number, v: number): void {
-    if (this.running) v -= which === 0 ? this.curSteps : this.curSteps - this.curTraps;
-    if (v < 0) v += 2 ** 64;
-    this.counters[which * 2] = v % TWO32;
-    this.counters[which * 2 + 1] = Math.floor(v / TWO32) % TWO32;
-  }
-
-  private commitCounters(cycles: number, instret: number): void {
-    if (cycles === 0 && instret === 0) return;
-    const c = this.counters;
-    for (let w = 0; w < 2; w++) {
-      const add = w === 0 ? cycles : instret;
-      const lo = c[w * 2]! + add;
-      c[w * 2] = lo % TWO32;
-      c[w * 2 + 1] = (c[w * 2 + 1]! + Math.floor(lo / TWO32)) >>> 0;
-    }
+  /** Keeps the CSR file's view of the run in progress current (mcycle/minstret read live). */
+  private syncLive(): void {
+    this.live.cycles = this.running ? this.curSteps : 0;
+    this.live.instret = this.running ? this.curSteps - this.curTraps : 0;
   }
 
   /** Reads a CSR without privilege checks; sets fc when unimplemented. */
   private readCsr(csr: number): number {
-    const c = this.csr;
-    switch (csr) {
-      case 0x300: return c[C_MSTATUS]!;
-      case 0x301: return MISA_VALUE;
-      case 0x302: return c[C_MEDELEG]!;
-      case 0x303: return c[C_MIDELEG]!;
-      case 0x304: return c[C_MIE]!;
-      case 0x305: return c[C_MTVEC]!;
-      case 0x306: return c[C_MCOUNTEREN]!;
-      case 0x30a: return c[C_MENVCFG]!;
-      case 0x310: case 0x31a: return 0;
-      case 0x320: return c[C_MCOUNTINHIBIT]!;
-      case 0x340: return c[C_MSCRATCH]!;
-      case 0x341: return c[C_MEPC]!;
-      case 0x342: return c[C_MCAUSE]!;
-      case 0x343: return c[C_MTVAL]!;
-      case 0x344: return Atomics.load(this.misc, M_MIP);
-      case 0x100: return c[C_MSTATUS]! & SSTATUS_MASK;
-      case 0x104: return c[C_MIE]! & c[C_MIDELEG]!;
-      case 0x105: return c[C_STVEC]!;
-      case 0x106: return c[C_SCOUNTEREN]!;
-      case 0x10a: return c[C_SENVCFG]!;
-      case 0x140: return c[C_SSCRATCH]!;
-      case 0x141: return c[C_SEPC]!;
-      case 0x142: return c[C_SCAUSE]!;
-      case 0x143: return c[C_STVAL]!;
-      case 0x144: return Atomics.load(this.misc, M_MIP) & c[C_MIDELEG]!;
-      case 0x180: return c[C_SATP]!;
-      case 0xb00: case 0xc00: return this.counter(0) % TWO32 | 0;
-      case 0xb80: case 0xc80: return Math.floor(this.counter(0) / TWO32) | 0;
-      case 0xb02: case 0xc02: return this.counter(1) % TWO32 | 0;
-      case 0xb82: case 0xc82: return Math.floor(this.counter(1) / TWO32) | 0;
-      case 0xc01: return this.time.mtime() % TWO32 | 0;
-      case 0xc81: return Math.floor(this.time.mtime() / TWO32) | 0;
-      case 0xf11: case 0xf12: case 0xf13: case 0xf15: return 0;
-      case 0xf14: return this.hartId;
+    this.syncLive();
+    const v = this.csrs.read(csr);
+    if (this.csrs.unimplemented) {
+      this.csrs.unimplemented = false;
+      this.fc = CAUSE_ILLEGAL;
     }
-    if (csr >= 0x3a0 && csr <= 0x3a3) return this.pmp.readCfg(csr - 0x3a0);
-    if (csr >= 0x3b0 && csr <= 0x3bf) return this.pmp.readAddr(csr - 0x3b0);
-    if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0xb83 && csr <= 0xb9f) || (csr >= 0x323 && csr <= 0x33f) ||
-      (csr >= 0xc03 && csr <= 0xc1f) || (csr >= 0xc83 && csr <= 0xc9f)) return 0;
-    this.fc = CAUSE_ILLEGAL;
-    return 0;
+    return v;
   }
 
   /** Writes a CSR without privilege checks (WARL masks and side effects apply); sets fc when unimplemented. */
   private writeCsr(csr: number, v: number): void {
-    const c = this.csr;
-    switch (csr) {
-      case 0x300: this.writeMstatus((c[C_MSTATUS]! & ~MSTATUS_WMASK) | (v & MSTATUS_WMASK)); return;
-      case 0x100: this.writeMstatus((c[C_MSTATUS]! & ~SSTATUS_MASK) | (v & SSTATUS_MASK)); return;
-      case 0x301: case 0x310: case 0x31a: return;
-      case 0x302: c[C_MEDELEG] = v & DELEGABLE_EXCPS; return;
-      case 0x303: c[C_MIDELEG] = v & DELEGABLE_INTS; return;
-      case 0x304: c[C_MIE] = v & MIE_MASK; return;
-      case 0x104: { const m = c[C_MIDELEG]!; c[C_MIE] = (c[C_MIE]! & ~m) | (v & m); return; }
-      case 0x305: if ((v & 3) < 2) c[C_MTVEC] = v; return;
-      case 0x105: if ((v & 3) < 2) c[C_STVEC] = v; return;
-      case 0x306: c[C_MCOUNTEREN] = v; return;
-      case 0x106: c[C_SCOUNTEREN] = v; return;
-      case 0x30a: c[C_MENVCFG] = v & 1; return;
-      case 0x10a: c[C_SENVCFG] = v & 1; return;
-      case 0x320: c[C_MCOUNTINHIBIT] = v & ~2; return;
-      case 0x340: c[C_MSCRATCH] = v; return;
-      case 0x140: c[C_SSCRATCH] = v; return;
-      case 0x341: c[C_MEPC] = v & ~1; return;
-      case 0x141: c[C_SEPC] = v & ~1; return;
-      case 0x342: c[C_MCAUSE] = v; return;
-      case 0x142: c[C_SCAUSE] = v; return;
-      case 0x343: c[C_MTVAL] = v; return;
-      case 0x143: c[C_STVAL] = v; return;
-      case 0x344: this.writeMip(DELEGABLE_INTS, v); return;
-      case 0x144: this.writeMip(MIP_SSIP & c[C_MIDELEG]!, v); return;
-      case 0x180:
-        if (c[C_SATP] !== v) {
-          c[C_SATP] = v;
-          this.flushCaches();
-        }
-        return;
-      case 0xb00: this.setCounter(0, (v >>> 0) + Math.floor(this.counter(0) / TWO32) * TWO32); return;
-      case 0xb80: this.setCounter(0, (this.counter(0) % TWO32) + (v >>> 0) * TWO32); return;
-      case 0xb02: this.setCounter(1, (v >>> 0) + Math.floor(this.counter(1) / TWO32) * TWO32); return;
-      case 0xb82: this.setCounter(1, (this.counter(1) % TWO32) + (v >>> 0) * TWO32); return;
-    }
-    if (csr >= 0x3a0 && csr <= 0x3a3) {
-      if (this.pmp.writeCfg(csr - 0x3a0, v)) this.flushCaches();
-      return;
-    }
-    if (csr >= 0x3b0 && csr <= 0x3bf) {
-      if (this.pmp.writeAddr(csr - 0x3b0, v)) this.flushCaches();
-      return;
-    }
-    if ((csr >= 0xb03 && csr <= 0xb1f) || (csr >= 0xb83 && csr <= 0xb9f) || (csr >= 0x323 && csr <= 0x33f)) return;
-    if ((csr >= 0xc00 && csr <= 0xc1f) || (csr >= 0xc80 && csr <= 0xc9f) || (csr >= 0xf11 && csr <= 0xf15)) return;
-    this.fc = CAUSE_ILLEGAL;
-  }
-
-  private writeMstatus(n: number): void {
-    const c = this.csr;
-    if (((n & MSTATUS_MPP) >>> 11) === 2) n = (n & ~MSTATUS_MPP) | (c[C_MSTATUS]! & MSTATUS_MPP);
-    const old = c[C_MSTATUS]!;
-    c[C_MSTATUS] = n;
-    if ((old ^ n) & TLB_AFFECTING) this.flushCaches();
-  }
-
-  private writeMip(mask: number, v: number): void {
-    Atomics.and(this.misc, M_MIP, ~(mask & ~v));
-    Atomics.or(this.misc, M_MIP, mask & v);
+    this.syncLive();
+    const r = this.csrs.write(csr, v);
+    if (r === CSR_WRITTEN_FLUSH) this.flushCaches();
+    else if (r === CSR_UNIMPLEMENTED) this.fc = CAUSE_ILLEGAL;
   }
 
   // ---------------------------------------------------------------- traps
@@ -1278,3 +1030,9 @@ function amoMinMax(op: number, a: number, b: number): number {
 }
 
 export { PRIV_M, PRIV_S, PRIV_U };
+export {
+  CAUSE_BREAKPOINT, CAUSE_ECALL_M, CAUSE_ECALL_S, CAUSE_ECALL_U, CAUSE_FETCH_ACCESS, CAUSE_FETCH_PAGE, CAUSE_ILLEGAL,
+  CAUSE_LOAD_ACCESS, CAUSE_LOAD_PAGE, CAUSE_MISALIGNED_FETCH, CAUSE_MISALIGNED_LOAD, CAUSE_MISALIGNED_STORE,
+  CAUSE_STORE_ACCESS, CAUSE_STORE_PAGE, MISA_VALUE, MSTATUS_MIE, MSTATUS_MPIE, MSTATUS_MPP, MSTATUS_MPRV, MSTATUS_MXR,
+  MSTATUS_SIE, MSTATUS_SPIE, MSTATUS_SPP, MSTATUS_SUM, MSTATUS_TSR, MSTATUS_TVM, MSTATUS_TW,
+} from './arch.js';

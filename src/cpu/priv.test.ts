@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as A from './test-asm.js';
 import { makeMachine, RAM_BASE, MMIO_BASE } from './test-machine.js';
 import { PRIV_M, PRIV_S, PRIV_U } from './hart-api.js';
-import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SSIP, MIP_STIP } from '../devices/irq.js';
+import { MIP_MEIP, MIP_MSIP, MIP_MTIP, MIP_SSIP, MIP_STIP } from './interrupts.js';
 
 const MSTATUS = 0x300;
 const MTVEC = 0x305;

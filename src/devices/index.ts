@@ -6,5 +6,6 @@ export { GoldfishRtc, GOLDFISH_RTC_SIZE } from './goldfish-rtc/goldfish-rtc.js';
 export { SifiveTest, SIFIVE_TEST_SIZE, type SifiveTestRequest } from './sifive-test/sifive-test.js';
 export { VirtioMmioEmptyTransport } from './virtio-mmio/empty-transport.js';
 export * from './virtio-mmio/constants.js';
-export type { IrqLine, HartInterruptPins } from './irq.js';
+export type { IrqLine } from './irq.js';
+export type { HartInterruptPins } from '../cpu/index.js';
 export type { CharBackend } from './char-backend.js';

@@ -81,7 +81,7 @@ export class TimerList {
     let hi = this.active.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if ((this.active[mid].expireNs ?? 0) <= expireNs) lo = mid + 1;
+      if ((this.active[mid]!.expireNs ?? 0) <= expireNs) lo = mid + 1;
       else hi = mid;
     }
     this.active.splice(lo, 0, timer);

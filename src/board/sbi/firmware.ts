@@ -8,7 +8,7 @@
 import type { CharBackend } from '../../devices/char-backend.js';
 import type { HartApi, MachineModeFirmware } from '../../cpu/hart-api.js';
 import { PRIV_S } from '../../cpu/hart-api.js';
-import { MIP_MTIP, MIP_SEIP, MIP_SSIP, MIP_STIP } from '../../devices/irq.js';
+import { MIP_MTIP, MIP_SEIP, MIP_SSIP, MIP_STIP } from '../../cpu/index.js';
 import type { Ram } from '../../memory/ram.js';
 import * as C from './constants.js';
 import type { HartStates } from './hsm.js';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StateArena } from '../../memory/state-arena.js';
-import { MIP_MSIP, MIP_MTIP } from '../irq.js';
+import { MIP_MSIP, MIP_MTIP } from '../../cpu/index.js';
 import { Clint } from './clint.js';
 
 class Pins {

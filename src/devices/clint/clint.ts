@@ -13,7 +13,7 @@
  */
 import type { MmioDevice } from '../../memory/address-map.js';
 import type { StateArena } from '../../memory/state-arena.js';
-import { MIP_MSIP, MIP_MTIP, type HartInterruptPins } from '../irq.js';
+import { MIP_MSIP, MIP_MTIP, type HartInterruptPins } from '../../cpu/index.js';
 import { narrowRead } from '../register-access.js';
 
 /** Size of the CLINT's MMIO range on `virt`. */

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { StateArena } from '../../memory/state-arena.js';
-import { MIP_MEIP, MIP_SEIP } from '../irq.js';
+import { MIP_MEIP, MIP_SEIP } from '../../cpu/index.js';
 import { Plic, VIRT_PLIC_NUM_SOURCES } from './plic.js';
 
 class Pins {

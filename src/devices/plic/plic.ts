@@ -17,7 +17,8 @@
  */
 import type { MmioDevice } from '../../memory/address-map.js';
 import type { StateArena } from '../../memory/state-arena.js';
-import { MIP_MEIP, MIP_SEIP, type HartInterruptPins, type IrqLine } from '../irq.js';
+import { MIP_MEIP, MIP_SEIP, type HartInterruptPins } from '../../cpu/index.js';
+import type { IrqLine } from '../irq.js';
 import { narrowRead } from '../register-access.js';
 
 /** Number of interrupt sources of the `virt` PLIC (VIRT_IRQCHIP_NUM_SOURCES in QEMU 7.2), including reserved source 0. */
