@@ -4,9 +4,9 @@
  * Counts BQL acquisitions by the main thread (its BigLock's counters) and by the vCPU thread (all
  * tickets handed out minus the main thread's), and hand-offs between the two threads.
  */
-import { timerProgram } from '../src/board/asm-for-tests.js';
+import { timerProgram } from '../test/support/board/asm.js';
 import { createVirtMachine } from '../src/board/virt.js';
-import { makeElf } from '../src/cpu/test-elf.js';
+import { makeElf } from '../test/support/cpu/elf.js';
 import { ThreadedRunLoop } from '../src/host/node/threaded-run-loop.js';
 import { bareConfig, fmt, nowMs, nodeHost, type FigureRow } from './common.js';
 

@@ -2,10 +2,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createVirtMachine } from './virt.js';
 import type { Machine, MachineHost, SliceResult } from './machine-api.js';
-import { R } from '../cpu/test-asm.js';
-import { makeElf } from '../cpu/test-elf.js';
-import { Asm, timerProgram } from './asm-for-tests.js';
-import { FakeHostTime } from '../main-loop/fake-host-time.js';
+import { R } from '../../test/support/cpu/asm.js';
+import { makeElf } from '../../test/support/cpu/elf.js';
+import { Asm, timerProgram } from '../../test/support/board/asm.js';
+import { FakeHostTime } from '../../test/support/main-loop/fake-host-time.js';
 import type { IcountConfig } from '../main-loop/icount.js';
 
 const MiB = 1024 * 1024;

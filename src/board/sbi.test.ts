@@ -2,9 +2,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createVirtMachine } from './virt.js';
 import type { Machine, MachineConfig, MachineHost, SliceResult } from './machine-api.js';
-import { R } from '../cpu/test-asm.js';
-import { makeElf } from '../cpu/test-elf.js';
-import { Asm } from './asm-for-tests.js';
+import { R } from '../../test/support/cpu/asm.js';
+import { makeElf } from '../../test/support/cpu/elf.js';
+import { Asm } from '../../test/support/board/asm.js';
 import { SBI_EXT_BASE, SBI_EXT_DBCN, SBI_EXT_HSM, SBI_EXT_SRST, SBI_EXT_TIME, SBI_SPEC_VERSION, SBI_IMPL_ID } from './sbi/constants.js';
 
 const MiB = 1024 * 1024;

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openLogWriter } from '../host/node/replay/log-file.js';
-import { sampleEvents, sampleHeader } from '../replay/log/test-events.js';
+import { sampleEvents, sampleHeader } from '../../test/support/replay/events.js';
 import { dumpMain } from './dump.js';
 
 interface Run {

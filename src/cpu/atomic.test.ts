@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as A from './test-asm.js';
-import { makeMachine, RAM_BASE } from './test-machine.js';
+import * as A from '../../test/support/cpu/asm.js';
+import { makeMachine, RAM_BASE } from '../../test/support/cpu/machine.js';
 import { disassemble } from './disasm.js';
 
 const DATA = RAM_BASE + 0x4000;

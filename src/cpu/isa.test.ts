@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as A from './test-asm.js';
-import { makeMachine, RAM_BASE, MMIO_BASE, type TestMachine } from './test-machine.js';
+import * as A from '../../test/support/cpu/asm.js';
+import { makeMachine, RAM_BASE, MMIO_BASE, type TestMachine } from '../../test/support/cpu/machine.js';
 
 /** Runs the instructions with the given initial registers; returns the machine. */
 function exec(insns: number[], regs: Record<number, number> = {}, steps = insns.length): TestMachine {

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import * as A from './test-asm.js';
-import { makeMachine, RAM_BASE, type TestMachine } from './test-machine.js';
+import * as A from '../../test/support/cpu/asm.js';
+import { makeMachine, RAM_BASE, type TestMachine } from '../../test/support/cpu/machine.js';
 import { PRIV_M, PRIV_S, PRIV_U } from './hart-api.js';
 
 const MTVEC = 0x305;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Clocks, ClocksError } from './clocks.js';
-import { FakeHostTime } from './fake-host-time.js';
+import { FakeHostTime } from '../../test/support/main-loop/fake-host-time.js';
 import { IcountError, icountConfig } from './icount.js';
 
 test('realtime and host read the host; virtual and virtual_rt start at 0', () => {

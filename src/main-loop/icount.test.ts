@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Clocks } from './clocks.js';
 import { TimerLists } from './timers.js';
-import { FakeHostTime } from './fake-host-time.js';
+import { FakeHostTime } from '../../test/support/main-loop/fake-host-time.js';
 import {
   MAX_ICOUNT_SHIFT, ICOUNT_WOBBLE_NS, adjustAutoShift, alignSleepNs, icountConfig, icountConfigProblem,
   icountIdle, icountNsPerStep, icountRound, installAutoShiftTimers, warpToDeadline,

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Clocks } from './clocks.js';
-import { FakeHostTime } from './fake-host-time.js';
+import { FakeHostTime } from '../../test/support/main-loop/fake-host-time.js';
 import { AUTO_INITIAL_SHIFT, installAutoShiftTimers } from './icount.js';
 import { MainLoop } from './main-loop.js';
 

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Clocks } from './clocks.js';
 import { RtcClockError, createRtcReference, rtcNowNs } from './rtc-clock.js';
-import { FakeHostTime } from './fake-host-time.js';
+import { FakeHostTime } from '../../test/support/main-loop/fake-host-time.js';
 import { icountConfig } from './icount.js';
 
 const DATE_MS = Date.UTC(2006, 5, 17, 16, 1, 21);

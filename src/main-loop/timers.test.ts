@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Clocks } from './clocks.js';
 import { TimerError, TimerList, TimerLists } from './timers.js';
-import { FakeHostTime } from './fake-host-time.js';
+import { FakeHostTime } from '../../test/support/main-loop/fake-host-time.js';
 import { icountConfig } from './icount.js';
 
 test('expired timers run in expiry order, ties in arming order', () => {

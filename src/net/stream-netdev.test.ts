@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { concatBytes } from './bytes.js';
-import { FakeHostSockets } from './fake-host-sockets.js';
+import { FakeHostSockets } from '../../test/support/net/fake-host-sockets.js';
 import { encodeStreamFrame } from './stream-framing.js';
 import { StreamNetBackend, type StreamNetdevMode } from './stream-netdev.js';
 

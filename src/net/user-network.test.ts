@@ -4,12 +4,12 @@ import { ARP_REPLY, ARP_REQUEST, buildArp, parseArp } from './arp.js';
 import { concatBytes, internetChecksum, rd32 } from './bytes.js';
 import { buildDhcp, parseDhcp, DHCPACK, DHCPNAK, DHCPOFFER } from './dhcp.js';
 import { BROADCAST_MAC, buildEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, parseEthernet } from './ethernet.js';
-import { FakeHostSockets } from './fake-host-sockets.js';
+import { FakeHostSockets } from '../../test/support/net/fake-host-sockets.js';
 import { buildIcmp } from './icmp.js';
 import { buildIpv4, IP_PROTO_ICMP, IP_PROTO_TCP, IP_PROTO_UDP } from './ipv4.js';
 import { buildTcp, TCP_ACK, TCP_FIN, TCP_RST, TCP_SYN } from './tcp-segment.js';
 import { buildUdp, parseUdp } from './udp.js';
-import { FakeGuest, GUEST_MAC, HOST_MAC, ip, str, text } from './test-guest.js';
+import { FakeGuest, GUEST_MAC, HOST_MAC, ip, str, text } from '../../test/support/net/guest.js';
 import { UserNetwork, type HostForward } from './user-network.js';
 
 const GW = ip('10.0.2.2');

@@ -1,13 +1,13 @@
 // The user network behind the real virtio-net device model: a ping through the rings.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { makeDevice } from '../devices/virtio/test-driver.js';
+import { makeDevice } from '../../test/support/virtio/driver.js';
 import { internetChecksum } from './bytes.js';
 import { buildEthernet, ETHERTYPE_IPV4, parseEthernet } from './ethernet.js';
-import { FakeHostSockets } from './fake-host-sockets.js';
+import { FakeHostSockets } from '../../test/support/net/fake-host-sockets.js';
 import { buildIcmp } from './icmp.js';
 import { buildIpv4, IP_PROTO_ICMP } from './ipv4.js';
-import { GUEST_MAC, HOST_MAC, ip } from './test-guest.js';
+import { GUEST_MAC, HOST_MAC, ip } from '../../test/support/net/guest.js';
 import { UserNetwork } from './user-network.js';
 
 test('virtio-net + user network: an echo request on the tx ring comes back on the rx ring', () => {

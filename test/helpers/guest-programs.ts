@@ -1,9 +1,9 @@
 /**
  * Tiny guests for the CLI tests, built without a toolchain from the shared encoders
- * (src/cpu/test-asm.ts) and ELF writer (src/cpu/test-elf.ts).
+ * (test/support/cpu/asm.ts) and ELF writer (test/support/cpu/elf.ts).
  */
-import { R, addi, andi, assemble, beq, jal, lbu, lui, sb, sw, wfi } from '../../src/cpu/test-asm.js';
-import { makeElf } from '../../src/cpu/test-elf.js';
+import { R, addi, andi, assemble, beq, jal, lbu, lui, sb, sw, wfi } from '../support/cpu/asm.js';
+import { makeElf } from '../support/cpu/elf.js';
 import { after } from 'node:test';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -8,9 +8,9 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import * as A from '../../src/cpu/test-asm.js';
-import { Asm } from '../../src/board/asm-for-tests.js';
-import { makeElf } from '../../src/cpu/test-elf.js';
+import * as A from '../support/cpu/asm.js';
+import { Asm } from '../support/board/asm.js';
+import { makeElf } from '../support/cpu/elf.js';
 import { echoProgram, guestElf } from '../helpers/guest-programs.js';
 import { BAREMETAL_ELF, checkAspects, makeTempDir, recordReplayCompare, type ConsoleStep } from '../helpers/rr-driver.js';
 

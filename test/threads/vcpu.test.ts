@@ -16,8 +16,8 @@ import { ThreadedRunLoop } from '../../src/host/node/threaded-run-loop.js';
 import type { RunOutcome } from '../../src/host/node/run-loop.js';
 import type { ReplayMode } from '../../src/threads/lock/index.js';
 import { ByteRing, VcpuControl, VcpuError, VcpuState, isValidTransition } from '../../src/threads/vcpu/index.js';
-import { timerProgram } from '../../src/board/asm-for-tests.js';
-import { makeElf } from '../../src/cpu/test-elf.js';
+import { timerProgram } from '../support/board/asm.js';
+import { makeElf } from '../support/cpu/elf.js';
 import { echoProgram, guestElf } from '../helpers/guest-programs.js';
 import { CLI_PATH, elfPath } from '../helpers/run-vm.js';
 

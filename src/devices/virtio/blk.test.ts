@@ -12,7 +12,7 @@ import {
   VIRTIO_BLK_T_IN,
   VIRTIO_BLK_T_OUT,
 } from './blk.js';
-import { blkHeader, makeDevice, MemoryBlockBackend } from './test-driver.js';
+import { blkHeader, makeDevice, MemoryBlockBackend } from '../../../test/support/virtio/driver.js';
 
 const SECTORS = 64;
 

@@ -12,7 +12,7 @@ import {
   VIRTIO_STATUS_FEATURES_OK,
 } from './constants.js';
 import { VIRTIO_BLK_F_BLK_SIZE, VIRTIO_BLK_F_FLUSH, VIRTIO_BLK_F_RO, VIRTIO_BLK_F_SEG_MAX } from './blk.js';
-import { makeDevice, MemoryBlockBackend } from './test-driver.js';
+import { makeDevice, MemoryBlockBackend } from '../../../test/support/virtio/driver.js';
 
 const BLK = { kind: 'blk', byteLength: 64 * 512, readOnly: false } as const;
 

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as R from '../virtio-mmio/constants.js';
 import { featureBits } from './constants.js';
 import { defaultVirtioNetMac, parseMac, VIRTIO_NET_F_MAC, VIRTIO_NET_F_MRG_RXBUF, VIRTIO_NET_F_STATUS } from './net.js';
-import { FakeNet, makeDevice } from './test-driver.js';
+import { FakeNet, makeDevice } from '../../../test/support/virtio/driver.js';
 
 function frame(len: number, seed: number): Uint8Array {
   return Uint8Array.from({ length: len }, (_, i) => (i * 3 + seed) & 0xff);

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import * as R from '../virtio-mmio/constants.js';
-import { CountingEntropy, makeDevice } from './test-driver.js';
+import { CountingEntropy, makeDevice } from '../../../test/support/virtio/driver.js';
 
 function ready(entropy: CountingEntropy) {
   const t = makeDevice({ kind: 'rng' }, entropy);

@@ -17,7 +17,7 @@ import {
   RAM_BASE,
   RAM_SIZE,
   TestDriver,
-} from './test-driver.js';
+} from '../../../test/support/virtio/driver.js';
 
 /** Builds the vCPU thread's instance the way the board's attach mode does: same layout, state untouched. */
 function attach(arena: StateArena, ram: Ram, spec: VirtioDeviceSpec, irq: FakeIrq, notifier: FakeNotifier, logs: string[]) {
@@ -129,7 +129,7 @@ test('a real vCPU worker thread drives virtio-rng over the shared arena and RAM'
   const worker = new Worker(code, {
     eval: true,
     workerData: {
-      driver: url('./test-driver.js'),
+      driver: url('../../../test/support/virtio/driver.js'),
       index: url('./index.js'),
       arenaMod: url('../../memory/state-arena.js'),
       ramMod: url('../../memory/ram.js'),

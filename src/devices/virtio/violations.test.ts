@@ -18,7 +18,7 @@ import {
   RAM_BASE,
   type GuestAllocator,
   type TestQueue,
-} from './test-driver.js';
+} from '../../../test/support/virtio/driver.js';
 import type { VirtioDeviceSpec } from './index.js';
 
 const NEXT = VIRTQ_DESC_F_NEXT;

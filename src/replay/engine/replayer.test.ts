@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Machine } from '../../board/machine-api.js';
 import { Clocks } from '../../main-loop/clocks.js';
-import { FakeHostTime } from '../../main-loop/fake-host-time.js';
+import { FakeHostTime } from '../../../test/support/main-loop/fake-host-time.js';
 import { icountConfig } from '../../main-loop/icount.js';
 import {
   VCPU_EVENT_CLOCK_READ_HOST, VCPU_EVENT_CLOCK_READ_REALTIME, VCPU_EVENT_CLOCK_WARP, VCPU_EVENT_MONITOR_RESET, VCPU_EVENT_UNEXPECTED_CLOCK_READ,

@@ -7,7 +7,7 @@ import type { PayloadContext } from './event-codec.js';
 import { ReplayLogError } from './errors.js';
 import type { ReplayEvent } from './events.js';
 import { EVENT_KINDS } from './events.js';
-import { sampleEvents } from './test-events.js';
+import { sampleEvents } from '../../../test/support/replay/events.js';
 import { ByteReader, ByteWriter, FormatFault, varintSize } from './varint.js';
 
 const CTX: PayloadContext = { chunkOffset: 100, payloadFileOffset: 125, major: 1, minor: 0, readerMajor: 1, readerMinor: 0 };

@@ -9,7 +9,7 @@ import type { ReplayEvent } from './events.js';
 import { encodeHeader } from './header.js';
 import { LogReader } from './log-reader.js';
 import { LogWriter } from './log-writer.js';
-import { MemorySink, sampleEvents, sampleHeader } from './test-events.js';
+import { MemorySink, sampleEvents, sampleHeader } from '../../../test/support/replay/events.js';
 
 const decompress: Decompress = (data, n) => inflateRawSync(data, { maxOutputLength: Math.max(1, n) });
 

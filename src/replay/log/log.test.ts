@@ -15,7 +15,7 @@ import type { LogWriterOptions } from './log-writer.js';
 import { bytesSource } from './source.js';
 import { computeLogStats } from './stats.js';
 import { concatBytes } from '../../net/bytes.js';
-import { MemorySink, sampleEvents, sampleHeader } from './test-events.js';
+import { MemorySink, sampleEvents, sampleHeader } from '../../../test/support/replay/events.js';
 
 const compress: Compress = (raw) => deflateRawSync(raw);
 const decompress: Decompress = (data, n) => inflateRawSync(data, { maxOutputLength: Math.max(1, n) });

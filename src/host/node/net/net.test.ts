@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import * as dgram from 'node:dgram';
 import * as net from 'node:net';
 import { encodeStreamFrame, StreamDeframer } from '../../../net/stream-framing.js';
-import { FakeGuest, ip, str, text } from '../../../net/test-guest.js';
+import { FakeGuest, ip, str, text } from '../../../../test/support/net/guest.js';
 import { createSocketNetdev } from './socket-netdev.js';
 import { createUserNetdev, NetdevError } from './user-netdev.js';
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ReplayLogError, encodeHeader, readLog } from '../../../replay/index.js';
-import { sampleEvents, sampleHeader } from '../../../replay/log/test-events.js';
+import { sampleEvents, sampleHeader } from '../../../../test/support/replay/events.js';
 import { describeImage, LogFileError, nodeDecompress, openLogReader, openLogWriter, readLogFile } from './log-file.js';
 
 function tempDir(): string {

@@ -3,11 +3,11 @@
  * its MMIO registers, lays out split virtqueues in a `Ram`, submits descriptor chains and reads
  * the used ring back. Also fake interrupt lines, notifiers and backends. Not a test file itself.
  */
-import type { MmioDevice } from '../../memory/address-map.js';
-import { Ram } from '../../memory/ram.js';
-import { StateArena } from '../../memory/state-arena.js';
-import type { IrqLine } from '../irq.js';
-import * as R from '../virtio-mmio/constants.js';
+import type { MmioDevice } from '../../../src/memory/address-map.js';
+import { Ram } from '../../../src/memory/ram.js';
+import { StateArena } from '../../../src/memory/state-arena.js';
+import type { IrqLine } from '../../../src/devices/irq.js';
+import * as R from '../../../src/devices/virtio-mmio/constants.js';
 import {
   VIRTIO_STATUS_ACKNOWLEDGE,
   VIRTIO_STATUS_DRIVER,
@@ -16,9 +16,9 @@ import {
   VIRTQ_DESC_F_INDIRECT,
   VIRTQ_DESC_F_NEXT,
   VIRTQ_DESC_F_WRITE,
-} from './constants.js';
-import type { BlockBackend, EntropyBackend, NetBackend, NetReceiver, VirtioNotifier } from './device-api.js';
-import { createVirtioDevice, type VirtioBackend, type VirtioDevice, type VirtioDeviceSpec, type VirtioNetDevice, type VirtioNetSpec } from './index.js';
+} from '../../../src/devices/virtio/constants.js';
+import type { BlockBackend, EntropyBackend, NetBackend, NetReceiver, VirtioNotifier } from '../../../src/devices/virtio/device-api.js';
+import { createVirtioDevice, type VirtioBackend, type VirtioDevice, type VirtioDeviceSpec, type VirtioNetDevice, type VirtioNetSpec } from '../../../src/devices/virtio/index.js';
 
 export const RAM_BASE = 0x80000000;
 export const RAM_SIZE = 1 << 20;

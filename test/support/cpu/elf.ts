@@ -1,6 +1,6 @@
 /**
  * A minimal ELF32 (RISC-V, little-endian, executable) writer for tests: the one place test code
- * builds a kernel image without a toolchain. Pair it with `assemble` from `test-asm.ts`.
+ * builds a kernel image without a toolchain. Pair it with `assemble` from `asm.ts`.
  */
 
 /** Options for `makeElf`, to build deliberately bad files too. */

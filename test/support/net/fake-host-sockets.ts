@@ -5,8 +5,8 @@
 import type {
   HostListenHandlers, HostSocketError, HostSockets, HostTcpConnection, HostTcpHandlers, HostTcpListener, HostTimer,
   HostUdpHandlers, HostUdpSocket,
-} from './host-sockets.js';
-import { concatBytes } from './bytes.js';
+} from '../../../src/net/host-sockets.js';
+import { concatBytes } from '../../../src/net/bytes.js';
 
 export class FakeTcpConnection implements HostTcpConnection {
   readonly written: Uint8Array[] = [];

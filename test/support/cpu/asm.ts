@@ -2,7 +2,7 @@
  * A tiny RV32IMAC encoder for tests: the one place test code encodes instructions. Each function
  * returns one instruction word (compressed encoders return a 16-bit value); `li` returns a short
  * list. Registers are numbers 0..31 (`R` has the ABI names); offsets are in bytes, relative to
- * the instruction. `src/board/asm-for-tests.ts` adds labels on top; `test-elf.ts` wraps code in
+ * the instruction. `../board/asm.ts` adds labels on top; `elf.ts` wraps code in
  * an ELF file.
  */
 

@@ -3,12 +3,12 @@
  * 0x10000000 (a word register file that records accesses), a ROM-like device at 0x1000 and a
  * settable guest time.
  */
-import { AddressMap, type MmioDevice } from '../memory/address-map.js';
-import { Ram } from '../memory/ram.js';
-import { StateArena } from '../memory/state-arena.js';
-import type { HartOptions } from './hart-api.js';
-import { Hart } from './hart.js';
-import { assemble } from './test-asm.js';
+import { AddressMap, type MmioDevice } from '../../../src/memory/address-map.js';
+import { Ram } from '../../../src/memory/ram.js';
+import { StateArena } from '../../../src/memory/state-arena.js';
+import type { HartOptions } from '../../../src/cpu/hart-api.js';
+import { Hart } from '../../../src/cpu/hart.js';
+import { assemble } from './asm.js';
 
 export const RAM_BASE = 0x80000000;
 export const RAM_SIZE = 1 << 20;

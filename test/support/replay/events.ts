@@ -2,9 +2,9 @@
  * Test support: sample events of every kind and an in-memory sink. Used by the log's tests, the
  * host file tests and the dump tool's tests.
  */
-import type { ReplayEvent } from './events.js';
-import type { LogHeaderInit } from './header.js';
-import type { LogSink } from './log-writer.js';
+import type { ReplayEvent } from '../../../src/replay/log/events.js';
+import type { LogHeaderInit } from '../../../src/replay/log/header.js';
+import type { LogSink } from '../../../src/replay/log/log-writer.js';
 
 /** One event of every kind (and both shapes of the optional fields), icounts non-decreasing. */
 export function sampleEvents(): ReplayEvent[] {

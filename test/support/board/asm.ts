@@ -1,9 +1,9 @@
 /**
  * A label-resolving program builder for the board's tests: bare-metal test programs as a chain
  * of instructions with labels for jumps, branches and addresses. It only places words; every
- * encoding comes from `../cpu/test-asm.ts` (wrap the bytes with `makeElf` from `../cpu/test-elf.ts`).
+ * encoding comes from `../cpu/asm.ts` (wrap the bytes with `makeElf` from `../cpu/elf.ts`).
  */
-import * as A from '../cpu/test-asm.js';
+import * as A from '../cpu/asm.js';
 const { R } = A;
 
 /** Encodes the instruction(s) at `here` once `target` (a label's address) is known. */

@@ -3,13 +3,13 @@
  * minimal TCP endpoints (in-order, immediate ACKs) so tests can drive the user network the
  * way a Linux guest would.
  */
-import { ARP_REPLY, ARP_REQUEST, buildArp, parseArp } from './arp.js';
-import { concatBytes, parseIpv4Address, seqAdd } from './bytes.js';
-import { buildEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, parseEthernet } from './ethernet.js';
-import { buildIpv4, IP_PROTO_TCP, IP_PROTO_UDP, parseIpv4 } from './ipv4.js';
-import type { NetBackend } from './net-backend.js';
-import { buildTcp, parseTcp, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpSegment } from './tcp-segment.js';
-import { buildUdp, parseUdp } from './udp.js';
+import { ARP_REPLY, ARP_REQUEST, buildArp, parseArp } from '../../../src/net/arp.js';
+import { concatBytes, parseIpv4Address, seqAdd } from '../../../src/net/bytes.js';
+import { buildEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, parseEthernet } from '../../../src/net/ethernet.js';
+import { buildIpv4, IP_PROTO_TCP, IP_PROTO_UDP, parseIpv4 } from '../../../src/net/ipv4.js';
+import type { NetBackend } from '../../../src/net/net-backend.js';
+import { buildTcp, parseTcp, TCP_ACK, TCP_FIN, TCP_PSH, TCP_RST, TCP_SYN, type TcpSegment } from '../../../src/net/tcp-segment.js';
+import { buildUdp, parseUdp } from '../../../src/net/udp.js';
 
 export const ip = (s: string): number => parseIpv4Address(s)!;
 export const GUEST_MAC: Uint8Array = new Uint8Array([0x52, 0x54, 0x00, 0x12, 0x34, 0x56]);

@@ -1,5 +1,5 @@
 /** A settable HostTime for tests (shared by the main-loop tests). */
-import type { HostTime } from './clock.js';
+import type { HostTime } from '../../../src/main-loop/clock.js';
 
 /** Host time that moves only when told. */
 export class FakeHostTime implements HostTime {
