@@ -1,11 +1,12 @@
 /**
- * A fast, deterministic, non-cryptographic 64-bit hash of all machine state: the used words of
- * the state arena and every word of RAM. Two 32-bit lanes with different multipliers (a
+ * A fast, deterministic, non-cryptographic 64-bit hash of all machine state: what the state walk
+ * (state-walk.ts) visits, the arena's guest sections and every word of RAM. Two 32-bit lanes with different multipliers (a
  * murmur3-style mix per word) are combined and finalised; the result is 16 hex digits.
  * It detects any single-word change; it is not meant to resist deliberate collisions.
  */
 import type { Ram } from './ram.js';
 import type { StateArena } from './state-arena.js';
+import { PAGE_WORDS, walkMachineState } from './state-walk.js';
 
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
@@ -18,10 +19,11 @@ interface Lanes {
   b: number;
 }
 
-function mixWords(lanes: Lanes, words: Uint32Array, count: number): void {
+/** Mixes words[start .. end) into the lanes. */
+function mixWords(lanes: Lanes, words: Uint32Array, start: number, end: number): void {
   let a = lanes.a;
   let b = lanes.b;
-  for (let i = 0; i < count; i++) {
+  for (let i = start; i < end; i++) {
     const w = words[i]!;
     let k = Math.imul(w, C1);
     k = (k << 15) | (k >>> 17);
@@ -64,28 +66,29 @@ function hex([hi, lo]: readonly [number, number]): string {
 /** Mixes the first `count` words and their count into fresh lanes. */
 function lanesOfWords(words: Uint32Array, count: number): Lanes {
   const lanes: Lanes = { a: SEED_A, b: SEED_B };
-  mixWords(lanes, words, count);
+  mixWords(lanes, words, 0, count);
   lanes.a ^= count;
   lanes.b ^= Math.imul(count, 0x27d4eb2d);
   return lanes;
 }
 
 /**
- * Hashes `arena` (its used words, with host-derived fields read as zero) and all of `ram`;
- * returns 16 lowercase hex digits.
+ * Hashes the machine's state as the state walk visits it: each guest section of `arena` (its
+ * size, then its words), then all of `ram`; returns 16 lowercase hex digits.
  */
 export function hashMachineState(arena: StateArena, ram: Ram): string {
-  const used = arena.usedWords;
-  let words = arena.u32;
-  for (const f of arena.layout()) {
-    if (!f.host) continue;
-    if (words === arena.u32) words = arena.u32.slice(0, used);
-    words.fill(0, f.word, f.word + f.words);
-  }
-  const lanes = lanesOfWords(words, used);
-  mixWords(lanes, ram.u32, ram.size >>> 2);
-  lanes.a ^= ram.size;
-  lanes.b ^= ram.base;
+  const lanes: Lanes = { a: SEED_A, b: SEED_B };
+  let sections = 0;
+  walkMachineState(arena, ram, {
+    section: (_f, words) => {
+      lanes.a ^= words.length;
+      mixWords(lanes, words, 0, words.length);
+      sections++;
+    },
+    page: (_index, _generation, all, first) => mixWords(lanes, all, first, first + PAGE_WORDS),
+  });
+  lanes.a ^= sections;
+  lanes.b ^= Math.imul(ram.size, 0x27d4eb2d) ^ ram.base;
   return hex(finish(lanes));
 }
 
