@@ -1,6 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Clocks, ClocksError } from './clocks.js';
+import { Ram } from '../memory/ram.js';
+import { StateArena } from '../memory/state-arena.js';
+import { restoreMachineState, saveMachineState } from '../memory/state-walk.js';
+import { Clocks, ClocksError, clockStoreIn } from './clocks.js';
 import { FakeHostTime } from '../../test/support/main-loop/fake-host-time.js';
 import { IcountError, icountConfig } from './icount.js';
 
@@ -96,29 +99,35 @@ test('shift=auto idle warp never overtakes real time', () => {
   assert.equal(c.now('virtual'), 10_000);
 });
 
-test('save/restore: virtual clocks continue from the saved values', () => {
+test('the arena words are the clocks\' state: a restore of the state walk brings the virtual clock back', () => {
   const h = new FakeHostTime();
-  let steps = 0;
-  const c = new Clocks(h, icountConfig(2), () => steps);
-  steps = 50;
+  const arena = new StateArena(256);
+  const ram = new Ram(0x8000_0000, 4096);
+  const stepsWord = arena.allocate('board', 'steps', 1);
+  const stepsNow = (): number => arena.u32[stepsWord]!;
+  const c = new Clocks(h, icountConfig(2), stepsNow, { store: clockStoreIn(arena) });
+  arena.u32[stepsWord] = 50;
   c.warp(7);
   h.advance(300);
-  const s = c.save();
-  assert.deepEqual(s, { virtualNs: 207, virtualRtNs: 300, shift: 2, lastDeltaNs: 0 });
-  steps = 90;
-  h.advance(1000);
-  c.restore(s);
   assert.equal(c.now('virtual'), 207);
-  assert.equal(c.now('virtual_rt'), 300);
-  steps = 91;
+  const saved = saveMachineState(arena, ram);
+  arena.u32[stepsWord] = 90;
+  c.warp(1000);
+  c.startIdleWarp();
+  assert.equal(c.now('virtual'), 1367);
+  restoreMachineState(arena, ram, saved);
+  c.stateReplaced();
+  assert.equal(c.now('virtual'), 207);
+  assert.equal(c.idleWarping, false, 'a warp in progress is dropped');
+  arena.u32[stepsWord] = 51;
   assert.equal(c.now('virtual'), 211);
 
-  const plain = new Clocks(h, undefined, () => 0);
-  plain.restore({ virtualNs: 42, virtualRtNs: 42, shift: 0, lastDeltaNs: 0 });
-  h.advance(8);
-  assert.equal(plain.now('virtual'), 50);
-  const other = new Clocks(h, icountConfig(5), () => 0);
-  assert.throws(() => other.restore(s), /shift 2/);
+  // A state with another fixed shift does not fit this machine.
+  const arena5 = new StateArena(256);
+  arena5.allocate('board', 'steps', 1);
+  const other = new Clocks(h, icountConfig(5), () => 0, { store: clockStoreIn(arena5) });
+  restoreMachineState(arena5, ram, saved);
+  assert.throws(() => other.stateReplaced(), /icount shift 2, this machine uses 5/);
 });
 
 test('shift=auto adjustment keeps the virtual clock continuous', () => {

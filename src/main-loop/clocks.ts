@@ -8,8 +8,9 @@
  * - `virtual_rt`: host monotonic time minus stopped time (QEMU_CLOCK_VIRTUAL_RT). Without icount it
  *   equals `virtual`; with icount it is the real-time reference for warps, align and shift=auto.
  *
- * Host time enters only through HostTime. The guest-visible state that must survive a snapshot
- * is the small ClockState (save/restore).
+ * Host time enters only through HostTime. The clocks' state is their words in the machine's state
+ * arena (clockStoreIn): a snapshot saves and restores those with the rest of the machine (the
+ * state walk), then calls stateReplaced.
  */
 import type { StateArena } from '../memory/state-arena.js';
 import type { ClockKind, HostTime } from './clock.js';
@@ -17,18 +18,6 @@ import type { IcountConfig } from './icount-config.js';
 import { AUTO_INITIAL_SHIFT, IcountError, MAX_ICOUNT_SHIFT, adjustAutoShift, icountConfigProblem, icountRound, icountToNs } from './icount-config.js';
 
 export { CLOCK_KINDS, type ClockKind } from './clock.js';
-
-/** Guest-visible clock state for snapshots (plain data). */
-export interface ClockState {
-  /** The virtual clock when saved. */
-  readonly virtualNs: number;
-  /** The virtual_rt clock when saved (the align/auto reference). */
-  readonly virtualRtNs: number;
-  /** Current icount shift (changes only with shift=auto); 0 without icount. */
-  readonly shift: number;
-  /** shift=auto: virtual − real time at the last adjustment. */
-  readonly lastDeltaNs: number;
-}
 
 /** Misuse of the clocks. */
 export class ClocksError extends Error {
@@ -272,31 +261,20 @@ export class Clocks {
     this.g[G_BIAS] = virtualNs - icountToNs(this.stepsNow(), shift);
   }
 
-  /** The guest-visible clock state, for a snapshot. */
-  save(): ClockState {
-    return this.read(() => ({
-      virtualNs: this.icount === undefined ? this.cpuClockNs() : this.icountNs(),
-      virtualRtNs: this.cpuClockNs(),
-      shift: this.shift,
-      lastDeltaNs: this.h[H_LAST_DELTA]!,
-    }));
-  }
-
   /**
-   * Restores a saved state: the virtual clocks continue from the saved values. Restore the
-   * vCPUs' instruction counters first (stepsNow is read here). Any idle warp is dropped.
+   * The machine's arena words were replaced (a restore of the state walk, see
+   * src/memory/state-walk.ts). The guest words (icount bias and shift) are the clocks' state, so
+   * with the vCPUs' instruction counters restored too the virtual clock continues from the saved
+   * value; the host-derived words stay, so virtual_rt (and virtual without icount) continue
+   * from this host's time. An idle warp in progress is dropped: it measured host time against
+   * the replaced state.
    */
-  restore(state: ClockState): void {
-    if (this.icount !== undefined && state.shift !== this.shift && this.icount.shift !== 'auto') {
-      throw new ClocksError(`snapshot has icount shift ${state.shift}, this machine uses ${this.shift}`);
+  stateReplaced(): void {
+    if (this.icount !== undefined && this.icount.shift !== 'auto' && this.shift !== this.icount.shift) {
+      throw new ClocksError(`restored state has icount shift ${this.shift}, this machine uses ${this.icount.shift}`);
     }
     this.write(() => {
-      this.g[G_SHIFT] = state.shift;
-      this.h[H_LAST_DELTA] = state.lastDeltaNs;
       this.h[H_WARP_START] = NaN;
-      const cpuNs = this.icount === undefined ? state.virtualNs : state.virtualRtNs;
-      this.h[H_CPU_OFFSET] = this.running ? cpuNs - this.hostTime.monotonicNs() : cpuNs;
-      if (this.icount !== undefined) this.g[G_BIAS] = state.virtualNs - icountToNs(this.stepsNow(), state.shift);
     });
   }
 
