@@ -12,7 +12,7 @@ import { deviceHelpText, parseDeviceOption, resolveDevices, type DeviceSpec } fr
 import { parseDriveOption, type DriveOption } from './drive-options.js';
 import { parseNetdevOption, type NetdevSpec } from './netdev-options.js';
 import { parseObjectOption, type ObjectSpec } from './object-options.js';
-import type { IcountConfig } from '../main-loop/icount.js';
+import { MAX_ICOUNT_SHIFT, type IcountConfig } from '../main-loop/icount.js';
 import type { ChardevSocket, MonitorAddress, MonitorPlan, MonOption } from '../monitor/server.js';
 import { CliError, parseKeyValues, splitOptionItems } from './option-syntax.js';
 import { EXIT_STATUSES } from './exit-status.js';
@@ -41,8 +41,6 @@ export const DEFAULT_RAM_SIZE = 128 * 1024 * 1024;
 export const MAX_RAM_SIZE = 2 * 1024 * 1024 * 1024;
 /** Most harts `-smp` accepts. */
 export const MAX_SMP = 8;
-/** Largest `-icount shift`, as QEMU's. */
-export const MAX_ICOUNT_SHIFT = 10;
 
 /** The `-d` items we implement, with QEMU's descriptions. */
 const LOG_ITEMS: ReadonlyArray<readonly [string, keyof TraceFlags, string]> = [
