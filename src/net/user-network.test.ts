@@ -19,7 +19,7 @@ const GUEST = ip('10.0.2.15');
 function setup(hostfwd?: HostForward[]) {
   const host = new FakeHostSockets();
   const pending: Array<() => void> = [];
-  const net = new UserNetwork({ host, schedule: (fn) => pending.push(fn), hostfwd });
+  const net = new UserNetwork({ host, schedule: (fn) => pending.push(fn), ...(hostfwd !== undefined ? { hostfwd } : {}) });
   const guest = new FakeGuest(net);
   /** Runs the scheduled deliveries (the main loop's bottom halves). */
   const run = (): void => {
@@ -527,10 +527,10 @@ test('malformed frames are dropped without throwing or reaching the host', () =>
   p1[0] = 0x44; // IHL 4
   cases.push(['ihl < 5', eth(p1)]);
   const p2 = ipPkt(IP_PROTO_UDP, goodUdp);
-  p2[3] += 50; // total length beyond the data (checksum now wrong too, length is checked first)
+  p2[3] = p2[3]! + 50; // total length beyond the data (checksum now wrong too, length is checked first)
   cases.push(['ip total length too long', eth(p2)]);
   const p3 = ipPkt(IP_PROTO_UDP, goodUdp);
-  p3[10] ^= 0xff;
+  p3[10] = p3[10]! ^ 0xff;
   cases.push(['bad ip checksum', eth(p3)]);
   cases.push(['fragment', eth(buildIpv4({ src: GUEST, dst: GW, protocol: IP_PROTO_UDP, payload: goodUdp, moreFragments: true }))]);
   cases.push(['short udp', eth(ipPkt(IP_PROTO_UDP, goodUdp.subarray(0, 6)))]);
@@ -538,17 +538,17 @@ test('malformed frames are dropped without throwing or reaching the host', () =>
   u1[5] = 200; // length beyond the data
   cases.push(['udp length', eth(ipPkt(IP_PROTO_UDP, u1))]);
   const u2 = goodUdp.slice();
-  u2[8] ^= 1;
+  u2[8] = u2[8]! ^ 1;
   cases.push(['udp checksum', eth(ipPkt(IP_PROTO_UDP, u2))]);
   cases.push(['short tcp', eth(ipPkt(IP_PROTO_TCP, goodTcp.subarray(0, 19)))]);
   const t1 = goodTcp.slice();
   t1[12] = 0xf0; // data offset 60 > length
   cases.push(['tcp data offset', eth(ipPkt(IP_PROTO_TCP, t1))]);
   const t2 = goodTcp.slice();
-  t2[4] ^= 1;
+  t2[4] = t2[4]! ^ 1;
   cases.push(['tcp checksum', eth(ipPkt(IP_PROTO_TCP, t2))]);
   const i1 = buildIcmp(8, 0, Uint8Array.of(1, 2, 3, 4));
-  i1[6] ^= 1;
+  i1[6] = i1[6]! ^ 1;
   cases.push(['icmp checksum', eth(ipPkt(IP_PROTO_ICMP, i1))]);
   cases.push(['short dhcp', eth(buildIpv4({ src: 0, dst: 0xffffffff, protocol: IP_PROTO_UDP, payload: buildUdp(0, 0xffffffff, 68, 67, new Uint8Array(100)) }))]);
   cases.push(['unknown ip protocol', eth(ipPkt(47, new Uint8Array(8)))]);
