@@ -46,11 +46,11 @@ function listTs(root: string, dir: string): string[] {
   return out.sort();
 }
 
-/** The import graph of every .ts file under `dir` (default `src`) of the repository at `root`. */
+/** The import graph of every .ts file under `dir` (default `src`) of the repository at `root` (each import once). */
 export function buildModuleGraph(root: string, dir = 'src'): Map<string, string[]> {
   const graph = new Map<string, string[]>();
   for (const file of listTs(root, dir)) {
-    graph.set(file, importSpecifiers(readFileSync(join(root, file), 'utf8')).map((s) => resolveImport(file, s)));
+    graph.set(file, [...new Set(importSpecifiers(readFileSync(join(root, file), 'utf8')).map((s) => resolveImport(file, s)))]);
   }
   return graph;
 }
