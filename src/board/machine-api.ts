@@ -3,7 +3,7 @@
  * machine: a configuration in, a machine that runs in slices out. Host services are injected.
  */
 import type { CharBackend } from '../devices/char-backend.js';
-import type { HartApi } from '../cpu/hart-api.js';
+import type { HartApi } from '../cpu/index.js';
 import type { HostTime } from '../main-loop/clock.js';
 import type { Clocks } from '../main-loop/clocks.js';
 import type { IcountConfig } from '../main-loop/icount.js';

@@ -2,7 +2,7 @@
  * `-d int,unimp,in_asm` and `-d guest_errors`: trace lines formatted like QEMU 7.2's, written
  * to the host's log sink.
  */
-import type { CpuTracer, PrivilegeMode } from '../cpu/hart-api.js';
+import type { CpuTracer, PrivilegeMode } from '../cpu/index.js';
 import type { UnmappedAccessHook } from '../memory/address-map.js';
 import type { TraceFlags } from './machine-api.js';
 

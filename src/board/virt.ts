@@ -5,8 +5,7 @@
  * the images where QEMU puts them, writes the boot ROM and runs the harts in deterministic
  * round-robin slices (like QEMU's single-threaded TCG) on a virtual clock.
  */
-import { Hart } from '../cpu/hart.js';
-import type { HartApi } from '../cpu/hart-api.js';
+import { Hart, type HartApi } from '../cpu/index.js';
 import {
   Clint,
   GoldfishRtc,

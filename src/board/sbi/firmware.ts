@@ -6,9 +6,7 @@
  * the hart continue in S-mode. Return values go in a0 (error) and a1 (value).
  */
 import type { CharBackend } from '../../devices/char-backend.js';
-import type { HartApi, MachineModeFirmware } from '../../cpu/hart-api.js';
-import { PRIV_S } from '../../cpu/hart-api.js';
-import { MIP_MTIP, MIP_SEIP, MIP_SSIP, MIP_STIP } from '../../cpu/index.js';
+import { MIP_MTIP, MIP_SEIP, MIP_SSIP, MIP_STIP, PRIV_S, type HartApi, type MachineModeFirmware } from '../../cpu/index.js';
 import type { Ram } from '../../memory/ram.js';
 import * as C from './constants.js';
 import type { HartStates } from './hsm.js';
