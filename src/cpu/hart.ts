@@ -19,6 +19,9 @@
  * - One arena word, the signal word, is checked before every step: setInterruptPending,
  *   requestExit, CSR writes, xRET and cache flushes set it (with Atomics, so another thread can),
  *   and the loop then re-checks exit, cached fetch state and pending interrupts.
+ * - The slow paths live beside this file: the CSR table and counters (csr.ts), the Sv32 walk
+ *   (sv32.ts: the TLBs cache its results), PMP (pmp.ts); constants and the layout of the hart's
+ *   arena fields in arch.ts, the interrupt bits in interrupts.ts.
  *
  * Behaviour chosen to match QEMU 7.2: misaligned scalar loads/stores are performed (bytewise),
  * not trapped; misaligned LR traps with cause 4, misaligned SC/AMO with cause 6 (an SC whose
@@ -46,6 +49,7 @@ import { IRQ_ORDER } from './interrupts.js';
 import { sv32Walk } from './sv32.js';
 import { disassemble } from './disasm.js';
 
+/** Signal word bits: re-check interrupts (and cached fetch state); an exit request. */
 const SIG_IRQ = 1;
 const SIG_EXIT = 2;
 
