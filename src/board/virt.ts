@@ -1,9 +1,10 @@
 /**
  * The `virt` board: QEMU 7.2's RISC-V virt machine for RV32IMAC harts. It validates the
- * configuration, allocates the state arena and RAM, creates the devices (CLINT, PLIC, UART0,
- * Goldfish RTC, sifive_test, empty virtio-mmio slots) and harts, builds the device tree, loads
- * the images where QEMU puts them, writes the boot ROM and runs the harts in deterministic
- * round-robin slices (like QEMU's single-threaded TCG) on a virtual clock.
+ * configuration (virt-config.ts), allocates the state arena and RAM, creates the devices (CLINT,
+ * PLIC, UART0 with its console input ring (console-input.ts), Goldfish RTC, sifive_test,
+ * virtio-mmio slots) and harts, builds the device tree, loads the images where the boot plan puts
+ * them (boot/plan.ts), writes the boot ROM and runs the harts in deterministic round-robin slices
+ * (like QEMU's single-threaded TCG, scheduling.ts) on a virtual clock.
  */
 import { Hart, type HartApi } from '../cpu/index.js';
 import {
