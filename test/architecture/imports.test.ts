@@ -10,12 +10,6 @@ import {
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
 
-/**
- * Check (c) on the real tree. Off until src/replay/index.ts is the only door (the `runner` work
- * of issue 11): flip to true once `replayInternalsImports` finds nothing on the tree.
- */
-const ENFORCE_REPLAY_FRONT_DOOR = false;
-
 function graphOf(edges: Record<string, string[]>): Map<string, string[]> {
   return new Map(Object.entries(edges));
 }
@@ -95,9 +89,8 @@ test('the real tree: no import from a lower layer to a higher one', () => {
   assert.deepEqual(bad, [], describeBadImports(bad));
 });
 
-if (ENFORCE_REPLAY_FRONT_DOOR) {
-  test('the real tree: only src/replay/index.ts is imported from outside src/replay', () => {
-    const bad = replayInternalsImports(tree);
-    assert.deepEqual(bad, [], describeBadImports(bad));
-  });
-}
+test('the real tree: only src/replay/index.ts is imported from outside src/replay', () => {
+  assert.ok(tree.has('src/replay/index.ts'), 'src/replay/index.ts is missing');
+  const bad = replayInternalsImports(tree);
+  assert.deepEqual(bad, [], describeBadImports(bad));
+});

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createVirtMachine } from '../../src/board/virt.js';
 import type { Machine, MachineHost } from '../../src/board/machine-api.js';
-import { StateDigester } from '../../src/replay/engine/digest.js';
+import { StateDigester } from '../../src/replay/index.js';
 import { restoreMachineState, saveMachineState, walkMachineState, type MachineStateImage } from '../../src/memory/state-walk.js';
 import { makeElf } from '../support/cpu/elf.js';
 import { timerProgram } from '../support/board/asm.js';
