@@ -78,6 +78,8 @@ export interface LogChunk {
   readonly eventSizes: readonly number[];
   /** Optional events of unknown kinds that were skipped. */
   readonly skipped: number;
+  /** Progress checkpoints in the chunk (not in `events`; the last one may set `lastIcount`). */
+  readonly progress: number;
 }
 
 /** Why reading stopped at a chunk. */
@@ -97,6 +99,26 @@ export interface ChunkReadContext {
 
 function bad(damage: ChunkDamage, offset: number, message: string): ChunkResult {
   return { ok: false, damage, error: new ReplayLogError(offset, message, damage === 'unsupported') };
+}
+
+/**
+ * The file length of the chunk at `offset` if its framing and CRC are intact (magic, a stored
+ * length within the maximum and within the file, a matching CRC), else undefined. Nothing past
+ * the CRC is checked: this only tells whether a writer framed whole bytes there (see resync.ts).
+ */
+export function intactChunkLength(source: ByteSource, offset: number): number | undefined {
+  const head = source.read(offset, CHUNK_HEADER_BYTES);
+  if (head.length < CHUNK_HEADER_BYTES) return undefined;
+  for (let i = 0; i < CHUNK_MAGIC.length; i++) if (head[i] !== CHUNK_MAGIC[i]) return undefined;
+  const stored = new DataView(head.buffer, head.byteOffset, head.byteLength).getUint32(4, true);
+  if (stored > MAX_CHUNK_STORED) return undefined;
+  const total = CHUNK_HEADER_BYTES + stored + CHUNK_TRAILER_BYTES;
+  if (total > source.size - offset) return undefined;
+  const bytes = source.read(offset, total);
+  if (bytes.length !== total) return undefined;
+  const crcAt = total - CHUNK_TRAILER_BYTES;
+  const storedCrc = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength).getUint32(crcAt, true);
+  return crc32(bytes, 0, crcAt) === storedCrc ? total : undefined;
 }
 
 /** Reads and checks the chunk at `offset`; never throws for bad data (reports it instead). */
@@ -179,6 +201,7 @@ export function readChunk(source: ByteSource, offset: number, ctx: ChunkReadCont
       chunk: {
         offset, fileLength: total, storedLength: stored, uncompressedLength: uncompressed, compressed,
         firstIcount, lastIcount: d.lastIcount, eventCount, events: d.events, eventSizes: d.sizes, skipped: d.skipped,
+        progress: d.progress,
       },
     };
   } catch (e) {

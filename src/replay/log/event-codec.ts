@@ -8,7 +8,7 @@
  */
 import { ReplayLogError } from './errors.js';
 import type { ReplayEvent, ReplayEventKind } from './events.js';
-import { CLOCK_CODES, END_CODES, KIND_CODES, OPTIONAL_KIND_FIRST, REQUEST_CODES } from './format.js';
+import { CLOCK_CODES, END_CODES, KIND_CODES, OPTIONAL_KIND_FIRST, PROGRESS_CODE, REQUEST_CODES } from './format.js';
 import { ByteReader, ByteWriter, FormatFault } from './varint.js';
 
 const UTF8_ENCODER = new TextEncoder();
@@ -87,6 +87,20 @@ export function encodeEvent(w: ByteWriter, e: ReplayEvent, prevIcount: number): 
     w.truncate(mark);
     throw err;
   }
+}
+
+/**
+ * Appends a progress checkpoint at `icount` (optional event 0x80 with an empty body), its icount
+ * as a delta from `prevIcount`. Throws a RangeError (nothing appended) for a bad or decreasing icount.
+ */
+export function encodeProgress(w: ByteWriter, icount: number, prevIcount: number): void {
+  if (!Number.isSafeInteger(icount) || icount < 0) throw new RangeError(`progress checkpoint: icount must be an integer in [0, 2^53), got ${icount}`);
+  if (icount < prevIcount) {
+    throw new RangeError(`progress checkpoint: icount ${icount} is before the previous event's ${prevIcount} (icounts may not decrease)`);
+  }
+  w.u8(PROGRESS_CODE);
+  w.varint(icount - prevIcount);
+  w.varint(0);
 }
 
 function encodeEventUnchecked(w: ByteWriter, e: ReplayEvent, prevIcount: number): void {
@@ -299,7 +313,9 @@ export interface DecodedEvents {
   readonly sizes: number[];
   /** Optional events of kinds this reader does not know, skipped. */
   readonly skipped: number;
-  /** Icount of the last event (the base when there is none). */
+  /** Progress checkpoints read (optional event 0x80; not in `events`). */
+  readonly progress: number;
+  /** Icount of the last event, progress checkpoints included (the base when there is none). */
   readonly lastIcount: number;
 }
 
@@ -312,6 +328,7 @@ export function decodeEvents(payload: Uint8Array, count: number, baseIcount: num
   const events: ReplayEvent[] = [];
   const sizes: number[] = [];
   let skipped = 0;
+  let progress = 0;
   let icount = baseIcount;
   let index = 0;
   let newerKind = false;
@@ -339,7 +356,9 @@ export function decodeEvents(payload: Uint8Array, count: number, baseIcount: num
         const n = r.varint('optional event length');
         if (n > r.remaining) throw new FormatFault(start, `optional event 0x${c.toString(16)} length ${n} exceeds the ${r.remaining} bytes left`);
         r.pos += n;
-        skipped++;
+        // A progress checkpoint's body is empty in 1.1; a later minor may append fields to it.
+        if (c === PROGRESS_CODE) progress++;
+        else skipped++;
         continue;
       }
       const kind = KIND_BY_CODE.get(c);
@@ -358,5 +377,5 @@ export function decodeEvents(payload: Uint8Array, count: number, baseIcount: num
     if (e instanceof FormatFault) throw fail(e);
     throw e;
   }
-  return { events, sizes, skipped, lastIcount: icount };
+  return { events, sizes, skipped, progress, lastIcount: icount };
 }

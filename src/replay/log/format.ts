@@ -9,7 +9,8 @@ export const CHUNK_MAGIC: Uint8Array = new Uint8Array([0x43, 0x48, 0x4e, 0x4b]);
 
 /** The format version this code writes. Readers accept any minor of the same major. */
 export const FORMAT_MAJOR = 1;
-export const FORMAT_MINOR = 0;
+/** 1.1 added the `progress` checkpoint (optional event 0x80), which 1.0 readers skip. */
+export const FORMAT_MINOR = 1;
 
 /** magic 8 + major u16 + minor u16 + body length u32. */
 export const HEADER_FIXED_BYTES = 16;
@@ -58,6 +59,13 @@ export const KIND_CODES = {
 
 /** First code of the optional (skippable) event range. */
 export const OPTIONAL_KIND_FIRST = 0x80;
+
+/**
+ * Optional event 0x80 (format 1.1): a progress checkpoint, "the recording reached this icount",
+ * with an empty body. Not a ReplayEvent: the reader folds it into the chunk's `lastIcount` and
+ * `progress`, so a replay of a killed recording runs up to it (docs/replay-log.md).
+ */
+export const PROGRESS_CODE = 0x80;
 
 export const CLOCK_CODES = { host: 0, realtime: 1 } as const;
 export const REQUEST_CODES = { shutdown: 0, reset: 1, powerdown: 2 } as const;

@@ -8,6 +8,7 @@ import { frameChunk, readChunk } from './chunk.js';
 import { encodeEvents } from './event-codec.js';
 import { ReplayLogError } from './errors.js';
 import type { ReplayEvent } from './events.js';
+import { FORMAT_MINOR } from './format.js';
 import { encodeHeader } from './header.js';
 import { describeReport, LogReader, readLog } from './log-reader.js';
 import { LogWriter } from './log-writer.js';
@@ -53,7 +54,7 @@ test('write and read back every event kind, with and without compression', () =>
     assert.deepEqual(r.events, events);
     assert.deepEqual(r.header.body, sampleHeader());
     assert.equal(r.header.major, 1);
-    assert.equal(r.header.minor, 0);
+    assert.equal(r.header.minor, FORMAT_MINOR);
     assert.equal(r.report.complete, true);
     assert.equal(r.report.status, 'complete');
     assert.equal(r.report.reason, undefined);
@@ -226,7 +227,7 @@ test('a recording cut at every byte offset reads back exactly its complete chunk
       assert.equal(r.report.status, 'complete');
     } else if (bounds.includes(cut)) {
       assert.equal(r.report.status, 'no-end');
-      assert.equal(r.report.reason, `the log ends at offset ${cut} without an end event (crashed recording)`);
+      assert.equal(r.report.reason, `the log ends at offset ${cut} without an end event`);
     } else {
       assert.equal(r.report.status, 'truncated', `cut ${cut}: ${r.report.reason}`);
       assert.match(r.report.reason!, new RegExp(`^truncated chunk at offset ${bounds[whole]} `));
@@ -234,7 +235,7 @@ test('a recording cut at every byte offset reads back exactly its complete chunk
       assert.equal(r.report.error.offset, bounds[whole]);
     }
     if (whole > 0 && cut < full.length) {
-      assert.match(describeReport(r.report), new RegExp(`^the recording ends at instruction ${chunks[whole - 1]!.lastIcount} \\(crashed recording; replaying its ${whole} complete chunks\\): `));
+      assert.match(describeReport(r.report), new RegExp(`^incomplete log \\(crashed recording\\): it reaches instruction ${chunks[whole - 1]!.lastIcount} in its ${whole} whole chunks?; then `));
     }
   }
 });
@@ -286,15 +287,15 @@ test('a newer minor version: known events read, an unknown kind stops with a cle
   assert.deepEqual(r.events, [{ kind: 'timer', icount: 10, id: 1, shift: 3 }]);
   assert.equal(r.report.status, 'unsupported');
   const at = encodeHeader(sampleHeader()).length + first.length;
-  assert.equal(r.report.reason, `event 0 of the chunk at offset ${at}: unknown event kind 0x0e: the log's format 1.2 is newer than this replayvm's 1.0 at offset ${at + 25}`);
+  assert.equal(r.report.reason, `event 0 of the chunk at offset ${at}: unknown event kind 0x0e: the log's format 1.2 is newer than this replayvm's 1.${FORMAT_MINOR} at offset ${at + 25}`);
   // unknown chunk flags
   const flagged = frameChunk(encodeEvents([{ kind: 'timer', icount: 10, id: 1, shift: 3 }]), 1, 10).bytes;
   flagged[12] = 0x80;
   new DataView(flagged.buffer).setUint32(flagged.length - 4, crc32Of(flagged.subarray(0, flagged.length - 4)), true);
-  const f = readLog(log([flagged], 1, 1));
+  const f = readLog(log([flagged], 1, FORMAT_MINOR + 1));
   assert.equal(f.report.status, 'unsupported');
-  assert.match(f.report.reason!, /has unknown flags 0x80 \(log format 1\.1, this replayvm reads 1\.0\)/);
-  assert.equal(readLog(log([flagged], 1, 0)).report.status, 'corrupt');
+  assert.match(f.report.reason!, new RegExp(`has unknown flags 0x80 \\(log format 1\\.${FORMAT_MINOR + 1}, this replayvm reads 1\\.${FORMAT_MINOR}\\)`));
+  assert.equal(readLog(log([flagged], 1, FORMAT_MINOR)).report.status, 'corrupt');
 });
 
 test('chunk corruption: CRC, magic, lengths, icount order, data after the end', () => {
@@ -312,8 +313,8 @@ test('chunk corruption: CRC, magic, lengths, icount order, data after the end', 
   assert.equal(readLog(log([c1, c2, end])).report.status, 'complete');
   const bad = c2.slice();
   bad[27]! ^= 0x10;
-  check(log([c1, bad, end]), 'corrupt', `CRC mismatch in chunk at offset ${h + c1.length}`, 1);
-  check(log([c1, new Uint8Array([1, 2, 3, 4, 5, 6]), end]), 'corrupt', `bad chunk magic at offset ${h + c1.length}`, 1);
+  check(log([c1, bad, end]), 'corrupt', `CRC mismatch in chunk at offset ${h + c1.length}; the next intact chunk is at offset ${h + c1.length + c2.length}`, 1);
+  check(log([c1, new Uint8Array([1, 2, 3, 4, 5, 6]), end]), 'corrupt', `bad chunk magic at offset ${h + c1.length}; the next intact chunk is at offset ${h + c1.length + 6}`, 1);
   const huge = c2.slice();
   new DataView(huge.buffer).setUint32(4, 0xffffffff, true);
   check(log([c1, huge]), 'corrupt', `chunk at offset ${h + c1.length}: payload length 4294967295 exceeds the maximum of 16777216`, 1);
