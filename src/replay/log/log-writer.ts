@@ -5,13 +5,15 @@
  *   - `flushIfDue(nowMs)` finds `flushIntervalMs` (default 200 ms) passed since the last cut,
  *   - the `end` event is appended (the chunk is then synced at once), or at `flush()`/`close()`.
  * `sink.sync()` (fdatasync on the host) runs after the header, after the end chunk, at most once
- * per interval from `flushIfDue`, and at `close()`. So a recorder killed at any moment leaves a
- * file whose whole chunks are readable (write() reaches the page cache before the kill) and loses
- * at most the last interval's events; after an OS crash, at most the events since the last sync.
+ * per interval from `flushIfDue`/`checkpoint`, and at `close()`. So a recorder killed at any
+ * moment leaves a file whose whole chunks are readable (write() reaches the page cache before the
+ * kill) and loses at most the last interval's events; after an OS crash, at most the events since
+ * the last sync. `checkpoint(icount, nowMs)`, called more often (every 50 ms on the host), also
+ * writes a progress checkpoint, so that a killed recording replays to within that of its kill.
  */
 import type { Compress } from './chunk.js';
 import { frameChunk } from './chunk.js';
-import { encodeEvent } from './event-codec.js';
+import { encodeEvent, encodeProgress } from './event-codec.js';
 import type { ReplayEvent } from './events.js';
 import { MAX_CHUNK_THRESHOLD, MAX_EVENT_BYTES } from './format.js';
 import type { LogHeaderInit } from './header.js';
@@ -41,6 +43,8 @@ export interface LogWriterStats {
   readonly chunks: number;
   readonly compressedChunks: number;
   readonly events: number;
+  /** Progress checkpoints written (not counted in `events`). */
+  readonly progress: number;
   /** Bytes written to the sink (header included). */
   readonly bytes: number;
   /** Uncompressed payload bytes of the chunks written. */
@@ -53,6 +57,7 @@ export class LogWriter {
   private pendingFirstIcount = 0;
   private lastIcount = 0;
   private lastFlushMs: number | undefined;
+  private lastSyncMs: number | undefined;
   private unsynced = false;
   private endSeen = false;
   private closed = false;
@@ -60,7 +65,7 @@ export class LogWriter {
   private readonly chunkBytes: number;
   private readonly flushIntervalMs: number;
   private readonly compress: Compress | undefined;
-  private counts = { chunks: 0, compressedChunks: 0, events: 0, bytes: 0, payloadBytes: 0 };
+  private counts = { chunks: 0, compressedChunks: 0, events: 0, progress: 0, bytes: 0, payloadBytes: 0 };
 
   /** Writes and syncs the header; throws a RangeError if the header is not encodable. */
   constructor(private readonly sink: LogSink, header: LogHeaderInit, options: LogWriterOptions = {}) {
@@ -152,9 +157,40 @@ export class LogWriter {
       return false;
     }
     this.lastFlushMs = nowMs;
+    this.lastSyncMs = nowMs;
     this.flush();
     this.syncNow();
     return true;
+  }
+
+  /**
+   * Records that the machine reached instruction `icount` (read under the locks, after the
+   * events recorded before it were appended) and writes it with the pending events as one chunk
+   * at once (one write call, no sync), so that a recorder killed after this replays up to
+   * `icount`. Syncs when `flushIntervalMs` passed since the last sync, as `flushIfDue` does.
+   * Writes nothing when nothing ran and nothing is pending. Returns true if it wrote.
+   * Throws a RangeError (nothing written) when `icount` is before the last event's.
+   */
+  checkpoint(icount: number, nowMs: number): boolean {
+    this.check('checkpoint');
+    if (this.endSeen) throw new RangeError('replay log: progress checkpoint after the end event');
+    const ran = icount > this.lastIcount || this.counts.events + this.counts.progress === 0;
+    if (ran) {
+      encodeProgress(this.pending, icount, this.pendingCount === 0 ? icount : this.lastIcount);
+      if (this.pendingCount === 0) this.pendingFirstIcount = icount;
+      this.pendingCount++;
+      this.lastIcount = icount;
+      this.counts.progress++;
+    } else if (icount < this.lastIcount) {
+      throw new RangeError(`progress checkpoint: icount ${icount} is before the previous event's ${this.lastIcount} (icounts may not decrease)`);
+    }
+    const wrote = this.pendingCount > 0;
+    this.flush();
+    if (this.lastSyncMs === undefined || nowMs - this.lastSyncMs >= this.flushIntervalMs) {
+      this.lastSyncMs = nowMs;
+      this.syncNow();
+    }
+    return wrote;
   }
 
   /** Writes the pending events as one chunk now (without syncing). */
