@@ -81,9 +81,9 @@ function withRecordedRtc(o: RunOptions): RunOptions {
   return cmd.kind === 'run' && cmd.options.rtc !== undefined ? { ...o, rtc: cmd.options.rtc } : o;
 }
 
-/** The exit status of a run: the machine's, unless a replay diverged. */
+/** The exit status of a run: the machine's, unless a replay diverged or its log was incomplete or damaged. */
 function exitStatus(r: RunResult): number {
-  return r.replay === 'diverged' ? EXIT_REPLAY_DIVERGED : r.exitCode;
+  return r.replay === 'diverged' ? EXIT_REPLAY_DIVERGED : r.logExitStatus ?? r.exitCode;
 }
 
 /** Prepares a run's options (record/replay's fixed RTC date and disk overlays) and runs the machine. */

@@ -36,7 +36,7 @@ function withLog(fn: (path: string, dir: string) => Promise<void>, options: { en
   };
 }
 
-const TEXT = `replay log LOG: format 1.0, header 353 bytes
+const TEXT = `replay log LOG: format 1.1, header 353 bytes
 recorded by replayvm 0.1.0 on 2024-05-01T12:00:00.000Z
 machine {"argv":["-M","virt","-m","128M","-icount","shift=3,rr=record,rrfile=x.rlog"],"ramBytes":134217728,"smp":1,"icountShift":3}
 image kernel "guest/demo.elf" 12345 bytes sha256=abababababababababababababababababababababababababababababababab
@@ -74,7 +74,7 @@ test('dump --json: header line, one line per event with base64 payloads, the rep
   const r = await dump([path, '--json'], path);
   assert.equal(r.code, 0);
   const lines = r.out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.deepEqual(lines[0], { header: { format: '1.0', length: 353, ...sampleHeader() } });
+  assert.deepEqual(lines[0], { header: { format: '1.1', length: 353, ...sampleHeader() } });
   const events = sampleEvents();
   assert.equal(lines.length, events.length + 2);
   events.forEach((e, i) => {
@@ -95,7 +95,7 @@ test('dump --json: header line, one line per event with base64 payloads, the rep
 test('dump --stats, text and JSON', withLog(async (path) => {
   const r = await dump([path, '--stats'], path);
   assert.equal(r.code, 0);
-  assert.equal(r.out, `replay log LOG: format 1.0
+  assert.equal(r.out, `replay log LOG: format 1.1
 file            1069 bytes (header 353, chunk framing 58, payloads 658)
 chunks          2 (2 compressed)
 payload         658 bytes stored, 4491 uncompressed (ratio 6.83)
@@ -123,26 +123,29 @@ complete        yes (shutdown, exit code 0)
   assert.equal(s.log.complete, true);
 }));
 
-test('dump: a corrupt log prints what could be read, then the error with its offset, exit 1', withLog(async (path) => {
+test('dump: a damaged log prints what could be read, then the damage with its offset, exit 4', withLog(async (path) => {
   const bytes = readFileSync(path);
   bytes[bytes.length - 10]! ^= 0x40; // inside the last chunk
   writeFileSync(path, bytes);
   const r = await dump([path], path);
-  assert.equal(r.code, 1);
-  assert.match(r.err, /^replayvm dump: LOG: CRC mismatch in chunk at offset (\d+)\n$/);
+  assert.equal(r.code, 4);
+  const m = /^replayvm dump: LOG: replay log damaged at offset (\d+): CRC mismatch in chunk at offset (\d+) \(its 1 whole chunk before it reach instruction \d+\)\n$/.exec(r.err);
+  assert.ok(m !== null, r.err);
+  assert.equal(m[1], m[2]);
   assert.ok(r.out.includes('            1200  block-complete   slot=3 request=0 data=4096 bytes'));
   assert.ok(!r.out.includes('  end  '));
-  assert.match(r.out, /\nthe recording ends at instruction \d+ \(corrupt log; replaying its 1 complete chunks\): CRC mismatch in chunk at offset \d+\n$/);
+  assert.match(r.out, /\nreplay log damaged at offset \d+: CRC mismatch in chunk at offset \d+ \(its 1 whole chunk before it reach instruction \d+\)\n$/);
   const s = await dump([path, '--stats'], path);
-  assert.equal(s.code, 1);
-  assert.match(s.out, /\ncomplete {8}no: the recording ends at instruction/);
+  assert.equal(s.code, 4);
+  assert.match(s.out, /\ncomplete {8}no: replay log damaged at offset/);
 }));
 
-test('dump: a crashed recording (no end event) exits 1 after printing every event', withLog(async (path) => {
+test('dump: a crashed recording (no end event) prints every event, then a note; exit 5', withLog(async (path) => {
   const r = await dump([path], path);
-  assert.equal(r.code, 1);
+  assert.equal(r.code, 5);
   assert.equal(r.out.split('\n').filter((l) => /^ *\d+ {2}/.test(l)).length, 18);
-  assert.match(r.err, /^replayvm dump: LOG: the log ends at offset 1\d+ without an end event \(crashed recording\)\n$/);
+  assert.match(r.out, /\nincomplete log \(crashed recording\): it reaches instruction \d+ in its 2 whole chunks; then the log ends at offset 1\d+ without an end event\n$/);
+  assert.match(r.err, /^replayvm dump: LOG: incomplete log \(crashed recording\): it reaches instruction \d+ in its 2 whole chunks; then the log ends at offset 1\d+ without an end event\n$/);
 }, { end: false }));
 
 test('dump: not a log, missing file, usage', withLog(async (path, dir) => {

@@ -7,14 +7,17 @@
  * - `--stats`: totals per event kind, icount range, chunks, sizes, completeness (with `--json`:
  *   one JSON object).
  *
- * Exit status: 0 for a complete log; 1 for a log that is incomplete (crashed recording), damaged
- * or not a log, after printing everything that could be read and then the error (with its byte
- * offset) on stderr; 2 for a usage error.
+ * Exit status (src/host/exit-status.ts), as a replay's: 0 for a complete log; 5 for an
+ * incomplete log (a crashed recording: every event of its whole chunks is printed, then a note),
+ * 4 for a log damaged inside the file, 1 for a file that is not a log or needs a newer replayvm;
+ * in each case what could be read is printed, then one line on stderr naming the byte offset;
+ * 2 for a usage error.
  */
 import {
   EVENT_KINDS, ReplayLogError, StatsAccumulator, describeReport, type LogHeader, type LogReader,
   type LogReport, type LogStats, type ReplayEvent,
 } from '../replay/index.js';
+import { exitStatusOfLog } from '../host/node/replay/exit-status.js';
 import { LogFileError, openLogReader } from '../host/node/replay/log-file.js';
 
 /** Where the dump writes (the same shape as the CLI's ProgramIo). */
@@ -28,8 +31,8 @@ Prints a replay log (recorded by replayvm record or -icount ...,rr=record).
   --json    JSON lines: the header, one object per event (bytes in base64),
             the end report
   --stats   totals per event kind, icount range, chunks, sizes, completeness
-Exit status: 0 complete log, 1 incomplete/damaged log or not a log, 2 usage
-error.
+Exit status: 0 complete log, 1 not a log, 2 usage error, 4 damaged log,
+5 incomplete log (a crashed recording: its whole chunks are printed).
 `;
 /** Buffers output so that large logs are not written line by line. */
 class Out {
@@ -236,8 +239,8 @@ export async function dumpMain(args: readonly string[], io: DumpIo): Promise<num
   }
   out.flush();
   if (!report.complete) {
-    io.stderr(`replayvm dump: ${path}: ${report.reason}\n`);
-    return 1;
+    io.stderr(`replayvm dump: ${path}: ${describeReport(report)}\n`);
+    return exitStatusOfLog(report);
   }
   return 0;
 }

@@ -13,12 +13,19 @@ import {
 } from '../../../replay/index.js';
 import type { VcpuEventMailbox } from '../../../threads/vcpu/event-mailbox.js';
 import type { VcpuController } from '../vcpu-controller.js';
+import { EXIT_LOG_INCOMPLETE } from '../../exit-status.js';
+import { exitStatusOfLog } from './exit-status.js';
 import { openLogReader, openLogWriter } from './log-file.js';
 
 /** Instructions between two state digests of a recording. */
 export const DIGEST_INTERVAL = 5_000_000;
-/** How often the recorder checks for a digest and flushes the log (host ms). */
-const TICK_MS = 100;
+/**
+ * How often the recorder checks for a digest and writes a progress checkpoint (host ms): well
+ * under 100 ms, so that a recording killed at any moment replays to within ~100 ms of the kill
+ * even when the timer fires late. Each tick is one small write(); fdatasync stays at the log
+ * writer's 200 ms interval.
+ */
+const TICK_MS = 50;
 /** A replay with no progress for this long while an event is due is reported as stuck. */
 const STUCK_MS = 15_000;
 
@@ -46,14 +53,20 @@ export class RecordSession {
     const vcpuEvents = (): ReplayEvent[] => (mailbox === undefined ? [] : drainVcpuEvents(mailbox));
     const recorder = new Recorder(machine, this.writer, new StateDigester(machine.arena, machine.ram, machine.harts), vcpuEvents);
     this.recorder = recorder;
-    locked(() => recorder.digest());
+    // The instruction count is read under the locks, after the vCPU's pending events: every
+    // event recorded later has at least this count, so the checkpoint never goes back in time.
+    this.writer.checkpoint(locked(() => {
+      recorder.digest();
+      return recorder.icount;
+    }), performance.now());
     this.timer = setInterval(() => {
       if (this.closed) return;
-      locked(() => {
+      const reached = locked(() => {
         recorder.flushVcpuEvents();
         recorder.digest(DIGEST_INTERVAL);
+        return recorder.icount;
       });
-      this.writer.flushIfDue(Date.now());
+      this.writer.checkpoint(reached, performance.now());
     }, TICK_MS);
     this.timer.unref();
     return recorder;
@@ -93,7 +106,11 @@ export class RecordSession {
 /** How a replay ended. */
 export type ReplayOutcome =
   | { readonly kind: 'end'; readonly event: EndEvent; readonly events: number }
-  | { readonly kind: 'log-ended'; readonly icount: number; readonly events: number; readonly report: string }
+  /**
+   * The log has no end event: a crashed recording (`exitStatus` 5) or a damaged log (4). The
+   * replay ran to its last event or progress checkpoint; `report` says why it stopped.
+   */
+  | { readonly kind: 'log-ended'; readonly icount: number; readonly events: number; readonly report: string; readonly exitStatus: number }
   | { readonly kind: 'diverged'; readonly error: ReplayDivergence }
   | { readonly kind: 'machine-stopped'; readonly events: number };
 
@@ -128,7 +145,16 @@ export class ReplaySession {
 
   /** Sets the first step limit; call before the vCPU starts. */
   prepare(controller: VcpuController): void {
-    controller.setStepLimit(this.cursor.peek()?.icount ?? Number.MAX_SAFE_INTEGER);
+    controller.setStepLimit(this.cursor.peek()?.icount ?? this.progressTarget(0) ?? 0);
+  }
+
+  /**
+   * Once the events ran out: the last instruction count the log says the recording reached (a
+   * progress checkpoint after its last event) if the machine is still before it.
+   */
+  private progressTarget(icount: number): number | undefined {
+    const reached = this.cursor.peek() === undefined ? this.cursor.report?.lastIcount : undefined;
+    return reached !== undefined && reached > icount ? reached : undefined;
   }
 
   /** Asks the driver to stop (the machine ended or the user quit); wakes it at once. */
@@ -169,11 +195,16 @@ export class ReplaySession {
     };
     try {
       for (;;) {
-        const target = replayer.nextIcount();
+        // After the last event, the guest runs on to the log's last progress checkpoint.
+        const target = replayer.nextIcount() ?? this.progressTarget(machine.totalSteps);
         if (target === undefined) {
-          // The log ran out (a crashed recording): the vCPU stays parked at the last event.
+          // The log ran out (a crashed recording or damage): the vCPU stays parked there.
           const report = this.cursor.report;
-          return { kind: 'log-ended', icount: machine.totalSteps, events: replayer.applied, report: report === undefined ? 'no end event' : describeReport(report) };
+          return {
+            kind: 'log-ended', icount: machine.totalSteps, events: replayer.applied,
+            report: report === undefined ? 'no end event' : describeReport(report),
+            exitStatus: report === undefined ? EXIT_LOG_INCOMPLETE : exitStatusOfLog(report),
+          };
         }
         controller.setStepLimit(target);
         let last = machine.totalSteps;

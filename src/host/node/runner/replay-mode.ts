@@ -26,6 +26,13 @@ import { checkOverlays, openLog, reportRecording, reportReplay } from './rr-sess
  */
 export type ReplayVerdict = 'complete' | 'machine-stopped' | 'log-ended' | 'diverged';
 
+/** How a replay ended, and for a log that ran out, the exit status it calls for. */
+export interface ReplayEnd {
+  readonly verdict: ReplayVerdict;
+  /** With 'log-ended' (and a guest stopped after an incomplete log's last event): 5 incomplete, 4 damaged, 1 unsupported. */
+  readonly logExitStatus?: number;
+}
+
 /** What every run loop is made with. */
 export interface LoopSetup {
   readonly machine: Machine;
@@ -66,8 +73,8 @@ export interface ReplayMode {
   consoleInput(bytes: Uint8Array, quitKeys: string | undefined): void;
   /** The machine started: a replay starts applying its log. */
   started(): void;
-  /** The machine stopped: ends the log (recording) or the replay; returns a replay's verdict. */
-  finish(outcome: RunOutcome, console: HostConsole): Promise<ReplayVerdict | undefined>;
+  /** The machine stopped: ends the log (recording) or the replay; returns how a replay ended. */
+  finish(outcome: RunOutcome, console: HostConsole): Promise<ReplayEnd | undefined>;
   /** Releases the log (after `finish`, or after a failure before the machine ran). */
   close(): void;
 }
@@ -203,7 +210,7 @@ export class Replaying implements ReplayMode {
     });
   }
 
-  async finish(_outcome: RunOutcome, console: HostConsole): Promise<ReplayVerdict | undefined> {
+  async finish(_outcome: RunOutcome, console: HostConsole): Promise<ReplayEnd | undefined> {
     if (this.driving === undefined || this.attached === undefined) return undefined;
     this.session.stop();
     const r = await this.driving;
@@ -217,7 +224,8 @@ export class Replaying implements ReplayMode {
     } else if (staged !== undefined) {
       this.env.stderr(`${this.env.program}: the replay's console output is in ${staged.path}; ${staged.target} is unchanged\n`);
     }
-    return complete ? 'complete' : r.kind === 'end' ? 'diverged' : r.kind;
+    const verdict: ReplayVerdict = complete ? 'complete' : r.kind === 'end' ? 'diverged' : r.kind;
+    return r.kind === 'log-ended' ? { verdict, logExitStatus: r.exitStatus } : { verdict };
   }
 
   close(): void {

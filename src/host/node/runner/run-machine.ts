@@ -31,6 +31,11 @@ export interface RunResult {
   readonly exitCode: number;
   /** For a replay: how it ended. */
   readonly replay?: ReplayVerdict;
+  /**
+   * For a replay whose log ran out ('log-ended'): the exit status the log calls for
+   * (../replay/exit-status.ts: 5 incomplete, 4 damaged, 1 needs a newer replayvm).
+   */
+  readonly logExitStatus?: number;
 }
 
 function isBoardError(e: unknown): e is Error {
@@ -151,7 +156,9 @@ export async function runMachine(o: RunConfig, env: RunnerEnv): Promise<RunResul
       vm.machineEnded(outcome.cause); // SHUTDOWN event (no-op after quit, which sent its own)
       writeFinalState(machine);
       const replay = await mode.finish(outcome, activeConsole);
-      return replay === undefined ? { exitCode: outcome.exitCode } : { exitCode: outcome.exitCode, replay };
+      if (replay === undefined) return { exitCode: outcome.exitCode };
+      const { verdict, logExitStatus } = replay;
+      return { exitCode: outcome.exitCode, replay: verdict, ...(logExitStatus !== undefined ? { logExitStatus } : {}) };
     } finally {
       mainLoop.driver.stop();
       for (const [name, l] of listeners) process.off(name, l);
