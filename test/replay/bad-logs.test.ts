@@ -2,12 +2,15 @@
  * Damaged or foreign files given to `replayvm replay`: every one ends quickly with one line on
  * stderr naming the byte offset of the problem; never a hang, a crash or an internal error.
  * Files whose header is unusable are refused before any machine starts (status 1, < 5 s);
- * a log damaged after its header replays its whole chunks and then names the damage.
+ * a log damaged after its header replays its whole chunks, then says "replay log damaged at
+ * offset N" and exits 4; a log cut short (a crashed recording) replays its whole chunks, says
+ * it is incomplete and exits 5.
  */
 import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
+import { EXIT_DAMAGED_LOG, EXIT_INCOMPLETE_LOG } from '../../src/host/node/replay/exit-status.js';
 import { join } from 'node:path';
 import { crc32 } from '../../src/replay/index.js';
 import { readLogFile } from '../../src/host/node/replay/log-file.js';
@@ -105,7 +108,7 @@ test('32 MiB of garbage: refused as fast (only the magic is read)', async () => 
 
 test('a log with a wrong magic byte: bad magic at offset 0', async () => {
   const b = Buffer.from(valid);
-  b[3] ^= 0x20;
+  b[3]! ^= 0x20;
   assertRefused(await replayFile('wrong-magic.rrlog', b), /bad magic at offset 0/, 0);
 });
 
@@ -129,13 +132,13 @@ test('a header whose body length is huge: refused before reading it, offset 12',
 
 test('a log of a newer major version: refused naming the version and offset 8', async () => {
   const b = withHeader((x) => x.writeUInt16LE(3, 8));
-  assertRefused(await replayFile('v3.rrlog', b), /log version 3\.0 at offset 8 is newer than this replayvm/, 8);
+  assertRefused(await replayFile('v3.rrlog', b), /log version 3\.\d+ at offset 8 is newer than this replayvm/, 8);
 });
 
 test('a header whose JSON body was changed: header CRC mismatch at offset 16+B', async () => {
   const b = Buffer.from(valid);
   const i = b.indexOf('"replayvm"', 16);
-  b[i + 2] ^= 0x01;
+  b[i + 2]! ^= 0x01;
   assertRefused(await replayFile('header-crc.rrlog', b), /header CRC mismatch/, headerLength - 4);
 });
 
@@ -151,11 +154,14 @@ test('a header whose JSON is valid but lacks fields: refused naming the field an
 
 // --- damage after a valid header: the machine starts, the whole chunks replay, then the damage is named.
 
-/** Ends within the timeout, no internal error, one stderr line naming `re` and `offset`. */
-function assertDamageNamed(p: VmProcess, re: RegExp, offset: number): void {
+/**
+ * Ends within the timeout with `status`, no internal error, one stderr line naming `re` and
+ * `offset`.
+ */
+function assertDamageNamed(p: VmProcess, re: RegExp, offset: number, status: number): void {
   const what = p.describe();
   assert.equal(p.timedOut, false, `no hang: ${what}`);
-  assert.notEqual(p.exited?.status, null, what);
+  assert.equal(p.exited?.status, status, what);
   assert.ok(p.wallMs < 30_000, `ends in under 30 s: ${what}`);
   const line = p.stderr.split('\n').find((l) => re.test(l));
   assert.ok(line !== undefined, `stderr names the damage (${String(re)}): ${what}`);
@@ -163,40 +169,50 @@ function assertDamageNamed(p: VmProcess, re: RegExp, offset: number): void {
   assert.doesNotMatch(p.stderr, /internal error|replay complete/, what);
 }
 
-test('a valid header then 20 MB of zeros: bad chunk magic at the first chunk\'s offset, promptly', async () => {
+test('a valid header then 20 MB of zeros: damaged at the first chunk\'s offset, promptly; exit 4', async () => {
   const b = Buffer.concat([valid.subarray(0, headerLength), Buffer.alloc(20_000_000)]);
   const p = await replayFile('zeros.rrlog', b);
-  assertDamageNamed(p, /bad chunk magic/, headerLength);
+  assertDamageNamed(p, new RegExp(`replay log damaged at offset ${headerLength}: bad chunk magic`), headerLength, EXIT_DAMAGED_LOG);
   assert.ok(p.wallMs < 5000, `promptly (${Math.round(p.wallMs)} ms)`);
 });
 
-test('a payload byte flipped in a middle chunk (CRC not fixed): CRC mismatch at that chunk\'s offset; the chunks before replay', async () => {
+test('a payload byte flipped in a middle chunk (CRC not fixed): damaged at that chunk\'s offset, the chunks before replay; exit 4', async () => {
   const [off, p] = chunks[Math.floor(chunks.length / 2)]!;
+  const next = chunks[Math.floor(chunks.length / 2) + 1]![0];
   const b = Buffer.from(valid);
-  b[off + 25 + Math.floor(p / 2)] ^= 0x10;
+  b[off + 25 + Math.floor(p / 2)]! ^= 0x10;
   const r = await replayFile('chunk-crc.rrlog', b);
-  assertDamageNamed(r, /CRC mismatch in chunk/, off);
-  assert.match(r.stderr, /corrupt log; replaying its \d+ complete chunks/, r.describe());
+  assertDamageNamed(r, new RegExp(`replay log damaged at offset ${off}: CRC mismatch in chunk at offset ${off}; the next intact chunk is at offset ${next}`), off, EXIT_DAMAGED_LOG);
   assert.ok(r.stdout.toString('latin1').startsWith('>'), `the chunks before the damage replayed: ${r.describe()}`);
 });
 
-test('a chunk whose length points past the end of the file: truncated chunk at its offset', async () => {
+test('zeroed bytes across two middle chunks: damaged at the first, exit 4', async () => {
+  const i = Math.floor(chunks.length / 2) - 1;
+  const [off] = chunks[i]!;
+  const b = Buffer.from(valid);
+  b.fill(0, off + 20, chunks[i + 1]![0] + 10);
+  assertDamageNamed(await replayFile('zeroed.rrlog', b), new RegExp(`replay log damaged at offset ${off}: `), off, EXIT_DAMAGED_LOG);
+});
+
+test('a chunk whose length points past the end of the file, with chunks after it: damaged, not a crash; exit 4', async () => {
   const [off] = chunks[1]!;
   const b = Buffer.from(valid);
   b.writeUInt32LE(1 << 23, off + 4);
-  assertDamageNamed(await replayFile('chunk-length.rrlog', b), /truncated chunk/, off);
+  assertDamageNamed(await replayFile('chunk-length.rrlog', b), /truncated chunk at offset \d+ \(.*\), but an intact chunk follows/, off, EXIT_DAMAGED_LOG);
 });
 
-test('a log cut in the middle of a chunk: truncated chunk, the whole chunks replay', async () => {
+test('a log cut in the middle of a chunk (a crashed recording): incomplete, the whole chunks replay; exit 5', async () => {
   const [off, p] = chunks[chunks.length - 1]!;
   const r = await replayFile('cut-chunk.rrlog', valid.subarray(0, off + Math.floor((25 + p) / 2)));
-  assertDamageNamed(r, /truncated chunk/, off);
+  assertDamageNamed(r, /incomplete log \(crashed recording\): .*; then truncated chunk at offset/, off, EXIT_INCOMPLETE_LOG);
+  assert.ok(r.stdout.toString('latin1').startsWith('>'), `the chunks before the cut replayed: ${r.describe()}`);
 });
 
-test('a header and no chunk at all: the replay ends at once, saying the recording ends before its first event', async () => {
+test('a header and no chunk at all: the replay ends at once, saying the log is incomplete; exit 5', async () => {
   const r = await replayFile('header-only.rrlog', valid.subarray(0, headerLength));
   assert.equal(r.timedOut, false, r.describe());
+  assert.equal(r.exited?.status, EXIT_INCOMPLETE_LOG, r.describe());
   assert.ok(r.wallMs < 5000, r.describe());
-  assert.match(r.stderr, /crashed recording/, r.describe());
+  assert.match(r.stderr, /incomplete log \(crashed recording\): it reaches no event in its 0 whole chunks/, r.describe());
   assert.match(r.stderr, new RegExp(`offset ${headerLength}\\b`), r.describe());
 });
