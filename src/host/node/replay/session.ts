@@ -9,7 +9,7 @@ import type { LockedRunner } from '../../../main-loop/main-loop.js';
 import {
   INTERRUPT_CHECKPOINTS, LogCursor, Recorder, ReplayDivergence, Replayer, StateDigester,
   describeEvent, describeReport, drainVcpuEvents, type EndEvent, type LogHeader, type LogImage,
-  type LogReader, type LogWriter, type ReplayDevices, type ReplayEvent, type ReplayVcpuChannel,
+  type LogReader, type LogReport, type LogWriter, type ReplayDevices, type ReplayEvent, type ReplayVcpuChannel,
 } from '../../../replay/index.js';
 import type { VcpuEventMailbox } from '../../../threads/vcpu/event-mailbox.js';
 import type { VcpuController } from '../vcpu-controller.js';
@@ -186,26 +186,29 @@ export class ReplaySession {
       vcpu !== undefined && this.interruptCheckpoints);
     // The machine stopped by itself (guest power-off): the events recorded at that instruction
     // (the final digest and the end) still apply.
+    // The log ran out (a crashed recording or damage): the vCPU stays parked where it is.
+    const logEnded = (report: LogReport | undefined): ReplayOutcome => ({
+      kind: 'log-ended', icount: machine.totalSteps, events: replayer.applied,
+      report: report === undefined ? 'no end event' : describeReport(report),
+      exitStatus: report === undefined ? EXIT_LOG_INCOMPLETE : exitStatusOfLog(report),
+    });
     const stoppedOutcome = (): ReplayOutcome => {
-      if (replayer.nextIcount() === machine.totalSteps) {
+      const next = replayer.nextIcount();
+      if (next === machine.totalSteps) {
         const end = locked(() => replayer.applyDue());
         if (end !== undefined) return { kind: 'end', event: end, events: replayer.applied };
       }
+      // Stopped after the last event of a log without an end (the guest powered off, or the user
+      // quit while it ran to the last checkpoint): still an incomplete or damaged log.
+      const report = this.cursor.report;
+      if (replayer.nextIcount() === undefined && report !== undefined && !report.complete) return logEnded(report);
       return { kind: 'machine-stopped', events: replayer.applied };
     };
     try {
       for (;;) {
         // After the last event, the guest runs on to the log's last progress checkpoint.
         const target = replayer.nextIcount() ?? this.progressTarget(machine.totalSteps);
-        if (target === undefined) {
-          // The log ran out (a crashed recording or damage): the vCPU stays parked there.
-          const report = this.cursor.report;
-          return {
-            kind: 'log-ended', icount: machine.totalSteps, events: replayer.applied,
-            report: report === undefined ? 'no end event' : describeReport(report),
-            exitStatus: report === undefined ? EXIT_LOG_INCOMPLETE : exitStatusOfLog(report),
-          };
-        }
+        if (target === undefined) return logEnded(this.cursor.report);
         controller.setStepLimit(target);
         let last = machine.totalSteps;
         let lastProgress = Date.now();
