@@ -10,7 +10,7 @@ import { before, after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { EXIT_DAMAGED_LOG, EXIT_INCOMPLETE_LOG } from '../../src/host/node/replay/exit-status.js';
+import { EXIT_LOG_DAMAGED, EXIT_LOG_INCOMPLETE } from '../../src/host/exit-status.js';
 import { join } from 'node:path';
 import { crc32 } from '../../src/replay/index.js';
 import { readLogFile } from '../../src/host/node/replay/log-file.js';
@@ -172,7 +172,7 @@ function assertDamageNamed(p: VmProcess, re: RegExp, offset: number, status: num
 test('a valid header then 20 MB of zeros: damaged at the first chunk\'s offset, promptly; exit 4', async () => {
   const b = Buffer.concat([valid.subarray(0, headerLength), Buffer.alloc(20_000_000)]);
   const p = await replayFile('zeros.rrlog', b);
-  assertDamageNamed(p, new RegExp(`replay log damaged at offset ${headerLength}: bad chunk magic`), headerLength, EXIT_DAMAGED_LOG);
+  assertDamageNamed(p, new RegExp(`replay log damaged at offset ${headerLength}: bad chunk magic`), headerLength, EXIT_LOG_DAMAGED);
   assert.ok(p.wallMs < 5000, `promptly (${Math.round(p.wallMs)} ms)`);
 });
 
@@ -182,7 +182,7 @@ test('a payload byte flipped in a middle chunk (CRC not fixed): damaged at that 
   const b = Buffer.from(valid);
   b[off + 25 + Math.floor(p / 2)]! ^= 0x10;
   const r = await replayFile('chunk-crc.rrlog', b);
-  assertDamageNamed(r, new RegExp(`replay log damaged at offset ${off}: CRC mismatch in chunk at offset ${off}; the next intact chunk is at offset ${next}`), off, EXIT_DAMAGED_LOG);
+  assertDamageNamed(r, new RegExp(`replay log damaged at offset ${off}: CRC mismatch in chunk at offset ${off}; the next intact chunk is at offset ${next}`), off, EXIT_LOG_DAMAGED);
   assert.ok(r.stdout.toString('latin1').startsWith('>'), `the chunks before the damage replayed: ${r.describe()}`);
 });
 
@@ -191,27 +191,27 @@ test('zeroed bytes across two middle chunks: damaged at the first, exit 4', asyn
   const [off] = chunks[i]!;
   const b = Buffer.from(valid);
   b.fill(0, off + 20, chunks[i + 1]![0] + 10);
-  assertDamageNamed(await replayFile('zeroed.rrlog', b), new RegExp(`replay log damaged at offset ${off}: `), off, EXIT_DAMAGED_LOG);
+  assertDamageNamed(await replayFile('zeroed.rrlog', b), new RegExp(`replay log damaged at offset ${off}: `), off, EXIT_LOG_DAMAGED);
 });
 
 test('a chunk whose length points past the end of the file, with chunks after it: damaged, not a crash; exit 4', async () => {
   const [off] = chunks[1]!;
   const b = Buffer.from(valid);
   b.writeUInt32LE(1 << 23, off + 4);
-  assertDamageNamed(await replayFile('chunk-length.rrlog', b), /truncated chunk at offset \d+ \(.*\), but an intact chunk follows/, off, EXIT_DAMAGED_LOG);
+  assertDamageNamed(await replayFile('chunk-length.rrlog', b), /truncated chunk at offset \d+ \(.*\), but an intact chunk follows/, off, EXIT_LOG_DAMAGED);
 });
 
 test('a log cut in the middle of a chunk (a crashed recording): incomplete, the whole chunks replay; exit 5', async () => {
   const [off, p] = chunks[chunks.length - 1]!;
   const r = await replayFile('cut-chunk.rrlog', valid.subarray(0, off + Math.floor((25 + p) / 2)));
-  assertDamageNamed(r, /incomplete log \(crashed recording\): .*; then truncated chunk at offset/, off, EXIT_INCOMPLETE_LOG);
+  assertDamageNamed(r, /incomplete log \(crashed recording\): .*; then truncated chunk at offset/, off, EXIT_LOG_INCOMPLETE);
   assert.ok(r.stdout.toString('latin1').startsWith('>'), `the chunks before the cut replayed: ${r.describe()}`);
 });
 
 test('a header and no chunk at all: the replay ends at once, saying the log is incomplete; exit 5', async () => {
   const r = await replayFile('header-only.rrlog', valid.subarray(0, headerLength));
   assert.equal(r.timedOut, false, r.describe());
-  assert.equal(r.exited?.status, EXIT_INCOMPLETE_LOG, r.describe());
+  assert.equal(r.exited?.status, EXIT_LOG_INCOMPLETE, r.describe());
   assert.ok(r.wallMs < 5000, r.describe());
   assert.match(r.stderr, /incomplete log \(crashed recording\): it reaches no event in its 0 whole chunks/, r.describe());
   assert.match(r.stderr, new RegExp(`offset ${headerLength}\\b`), r.describe());

@@ -10,7 +10,7 @@ import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { EXIT_INCOMPLETE_LOG } from '../../src/host/node/replay/exit-status.js';
+import { EXIT_LOG_INCOMPLETE } from '../../src/host/exit-status.js';
 import { readLogFile } from '../../src/host/node/replay/log-file.js';
 import {
   copyKernel, describeDifference, linuxMachine, makeTempDir, pickSeed, readFinalState, seededRandom, sleep, startVm,
@@ -42,7 +42,7 @@ async function waitForFile(path: string, timeoutMs: number): Promise<void> {
   }
 }
 
-test(`SIGKILL at ${KILLS} random moments of the first ${KILL_WINDOW_MS / 1000} s of a Linux boot (seed ${seed}): each log replays to within ${REACH_MS} ms of its kill, exit ${EXIT_INCOMPLETE_LOG}`, { timeout: 240_000 }, async (t) => {
+test(`SIGKILL at ${KILLS} random moments of the first ${KILL_WINDOW_MS / 1000} s of a Linux boot (seed ${seed}): each log replays to within ${REACH_MS} ms of its kill, exit ${EXIT_LOG_INCOMPLETE}`, { timeout: 240_000 }, async (t) => {
   for (let k = 1; k <= KILLS; k++) {
     const killAfterMs = Math.round(random() * KILL_WINDOW_MS);
     const log = join(tmp.dir, `killed-${k}.rrlog`);
@@ -75,7 +75,7 @@ test(`SIGKILL at ${KILLS} random moments of the first ${KILL_WINDOW_MS / 1000} s
     t.diagnostic(`${what}: the recording printed ${seenBefore} bytes ${REACH_MS} ms before the kill and ${rec.stdout.length} in all; `
       + `the log holds ${report.events} events and ${report.progress} progress checkpoints up to instruction ${reached} `
       + `(last event at ${String(report.lastEventIcount)}); the replay printed ${rep.stdout.length} bytes in ${(rep.wallMs / 1000).toFixed(1)} s`);
-    assert.deepEqual(ex, { status: EXIT_INCOMPLETE_LOG, signal: null }, `the replay of a killed recording exits ${EXIT_INCOMPLETE_LOG}: ${info}`);
+    assert.deepEqual(ex, { status: EXIT_LOG_INCOMPLETE, signal: null }, `the replay of a killed recording exits ${EXIT_LOG_INCOMPLETE}: ${info}`);
     assert.match(rep.stderr, /incomplete log \(crashed recording\)/, `the replay says the log is incomplete: ${info}`);
     const m = /stopped at instruction (\d+) after (\d+) events/.exec(rep.stderr);
     assert.ok(m !== null, `the replay says where it stopped: ${info}`);
