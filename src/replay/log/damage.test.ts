@@ -12,7 +12,7 @@ import { describeReport, logEnding, readLog, type LogReport } from './log-reader
 import { LogWriter } from './log-writer.js';
 import { MAX_RESYNC_DISTANCE, findIntactChunk } from './resync.js';
 import { bytesSource } from './source.js';
-import { MemorySink, sampleHeader } from './test-events.js';
+import { MemorySink, sampleHeader } from '../../../test/support/replay/events.js';
 
 const compress: Compress = (raw) => deflateRawSync(raw);
 const decompress: Decompress = (data, n) => inflateRawSync(data, { maxOutputLength: Math.max(1, n) });

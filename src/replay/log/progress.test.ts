@@ -10,7 +10,7 @@ import { PROGRESS_CODE } from './format.js';
 import { LogCursor } from './cursor.js';
 import { describeReport, LogReader, readLog } from './log-reader.js';
 import { LogWriter } from './log-writer.js';
-import { MemorySink, sampleHeader } from './test-events.js';
+import { MemorySink, sampleHeader } from '../../../test/support/replay/events.js';
 
 test('checkpoint writes a progress event and the pending events as one chunk at once; syncs only once per interval', () => {
   const sink = new MemorySink();
