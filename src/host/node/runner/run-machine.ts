@@ -154,8 +154,10 @@ export async function runMachine(o: RunConfig, env: RunnerEnv): Promise<RunResul
       mode.started();
       const outcome = await running;
       vm.machineEnded(outcome.cause); // SHUTDOWN event (no-op after quit, which sent its own)
-      writeFinalState(machine);
       const replay = await mode.finish(outcome, activeConsole);
+      // After finish: a replay applies the events logged at the final count (a shift=auto
+      // change, say) only once the machine has stopped, as the recording did before its end.
+      writeFinalState(machine);
       if (replay === undefined) return { exitCode: outcome.exitCode };
       const { verdict, logExitStatus } = replay;
       return { exitCode: outcome.exitCode, replay: verdict, ...(logExitStatus !== undefined ? { logExitStatus } : {}) };
