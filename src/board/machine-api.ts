@@ -29,18 +29,18 @@ export interface MachineConfig {
   /** Number of harts (`-smp`, 1..8). */
   readonly smp: number;
   readonly bios: BiosChoice;
-  readonly kernel?: BootImage;
-  readonly initrd?: BootImage;
-  readonly append?: string;
+  readonly kernel?: BootImage | undefined;
+  readonly initrd?: BootImage | undefined;
+  readonly append?: string | undefined;
   /** `-dtb`: a device tree blob used instead of the generated one. */
-  readonly dtb?: BootImage;
+  readonly dtb?: BootImage | undefined;
   /**
    * `-icount`: when set, the virtual clock is `bias + (steps << shift)` ns, a function of the
    * instructions executed (deterministic with a fixed shift and sleep=off); else it follows the host.
    */
-  readonly icount?: IcountConfig;
+  readonly icount?: IcountConfig | undefined;
   /** `-rtc`: what the goldfish RTC shows. Default: the host's wall time, following the host clock. */
-  readonly rtc?: MachineRtc;
+  readonly rtc?: MachineRtc | undefined;
   /** Devices on the virtio-mmio slots (`-device virtio-*-device`); the other slots stay empty. */
   readonly virtio?: readonly MachineVirtioDevice[];
   /** `-no-reboot`: a guest reset request exits instead. */

@@ -234,7 +234,7 @@ export class JsonStreamSplitter {
   private failed = false;
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
 
-  constructor(options: { readonly maxMessageBytes?: number } = {}) {
+  constructor(options: { readonly maxMessageBytes?: number | undefined } = {}) {
     this.max = options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
     if (!Number.isInteger(this.max) || this.max <= 0) {
       throw new JsonParseError(`maxMessageBytes must be a positive integer, got ${this.max}`);

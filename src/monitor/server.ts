@@ -198,7 +198,7 @@ export function hostClock(): QmpTimestamp {
 /** QMP server options. */
 export interface QmpServerOptions {
   readonly clock?: () => QmpTimestamp;
-  readonly maxMessageBytes?: number;
+  readonly maxMessageBytes?: number | undefined;
 }
 
 interface Client {

@@ -87,7 +87,7 @@ test('ARP, Ethernet and ICMP codecs', () => {
   const icmp = buildIcmp(8, 0, Uint8Array.of(0, 1, 0, 2, 0xaa));
   assert.equal(internetChecksum(icmp), 0);
   assert.equal(parseIcmp(icmp)?.type, 8);
-  icmp[5] ^= 1;
+  icmp[5] = (icmp[5] ?? 0) ^ 1;
   assert.equal(parseIcmp(icmp), null);
 });
 

@@ -24,7 +24,7 @@ export interface StreamNetdevOptions {
   mode: StreamNetdevMode;
   /** For messages, e.g. `-netdev socket,id=n0,listen=:1234`. Default `-netdev socket`. */
   label?: string;
-  log?: (message: string) => void;
+  log?: ((message: string) => void) | undefined;
 }
 
 /** Frames queued for the guest above which we stop reading the peer. */

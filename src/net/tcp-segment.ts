@@ -17,7 +17,7 @@ export interface TcpSegment {
   flags: number;
   window: number;
   /** The MSS option, when present (only meaningful on SYN). */
-  mss?: number;
+  mss?: number | undefined;
   payload: Uint8Array;
 }
 

@@ -58,9 +58,9 @@ export interface UserNetworkOptions {
   host: HostSockets;
   /** Runs frame delivery into the guest later on the main loop. */
   schedule: Schedule;
-  hostfwd?: readonly HostForward[];
+  hostfwd?: readonly HostForward[] | undefined;
   /** Diagnostics for dropped frames (default: none). */
-  log?: (message: string) => void;
+  log?: ((message: string) => void) | undefined;
 }
 
 /** Counters, for tests and `info network`-style reports. */

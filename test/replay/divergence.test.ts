@@ -198,7 +198,7 @@ test('a replay whose kernel or drive image changed since the recording is refuse
 
   const elfBytes = readFileSync(elf);
   const changed = Buffer.from(elfBytes);
-  changed[changed.length - 1] ^= 1;
+  changed.writeUInt8(changed.readUInt8(changed.length - 1) ^ 1, changed.length - 1);
   writeFileSync(elf, changed);
   const k = await run(['replay', log], 60_000);
   const wk = k.describe();

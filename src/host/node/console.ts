@@ -20,7 +20,7 @@ export interface ConsoleHandlers {
    * The human monitor for stdio: behind Ctrl-A c on a mon:stdio console, or owning stdin with
    * `withStdioMonitor`. Without it, Ctrl-A c says that there is no monitor.
    */
-  readonly monitor?: StdioMonitorFactory;
+  readonly monitor?: StdioMonitorFactory | undefined;
 }
 
 /** A human monitor conversation on stdio. */

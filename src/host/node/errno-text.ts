@@ -32,14 +32,21 @@ const STRERROR: Readonly<Record<string, string>> = {
 export function errnoText(e: unknown): string {
   if (typeof e === 'object' && e !== null) {
     const code = (e as { code?: unknown }).code;
-    if (typeof code === 'string' && STRERROR[code] !== undefined) return STRERROR[code];
+    const known = typeof code === 'string' ? STRERROR[code] : undefined;
+    if (known !== undefined) return known;
     const message = (e as { message?: unknown }).message;
     if (typeof message === 'string') {
       // "ECODE: description, syscall 'path'" -> "description (ECODE)".
       const m = /^([A-Z0-9_]+): ([^,]*)/.exec(message);
-      if (m !== null) return `${m[2].charAt(0).toUpperCase()}${m[2].slice(1)} (${m[1]})`;
-      return message.split('\n')[0];
+      const [, errCode, text] = m ?? [];
+      if (errCode !== undefined && text !== undefined) return `${text.charAt(0).toUpperCase()}${text.slice(1)} (${errCode})`;
+      return firstLine(message);
     }
   }
-  return String(e).split('\n')[0];
+  return firstLine(String(e));
+}
+
+function firstLine(text: string): string {
+  const nl = text.indexOf('\n');
+  return nl < 0 ? text : text.slice(0, nl);
 }

@@ -30,7 +30,7 @@ export interface QmpSessionOptions {
   /** Host clock for event timestamps (injected: the protocol logic never reads the time itself). */
   readonly clock: () => QmpTimestamp;
   /** Largest accepted JSON text in bytes (default 1 MiB); larger input gets an error, then the connection is dropped. */
-  readonly maxMessageBytes?: number;
+  readonly maxMessageBytes?: number | undefined;
 }
 
 /** The greeting QEMU sends when a client connects. */

@@ -40,29 +40,29 @@ export type StdioMonitor = 'mux' | 'stdio' | 'none';
 /** The configuration of a run of the machine. */
 export interface RunConfig {
   /** `-M virt,dumpdtb=FILE`. */
-  readonly dumpDtb?: string;
+  readonly dumpDtb?: string | undefined;
   /** RAM size in bytes. */
   readonly ramSize: number;
   readonly smp: number;
   readonly bios: BiosSpec;
-  readonly kernel?: string;
-  readonly initrd?: string;
-  readonly append?: string;
-  readonly dtb?: string;
+  readonly kernel?: string | undefined;
+  readonly initrd?: string | undefined;
+  readonly append?: string | undefined;
+  readonly dtb?: string | undefined;
   readonly nographic: boolean;
   /** `-display none` was given. */
   readonly displayNone: boolean;
   /** `-serial`, when given. */
-  readonly serial?: SerialSpec;
+  readonly serial?: SerialSpec | undefined;
   readonly noReboot: boolean;
-  readonly name?: string;
+  readonly name?: string | undefined;
   readonly trace: TraceFlags;
   /** `-D FILE`: where `-d` output goes (default stderr). */
-  readonly logFile?: string;
+  readonly logFile?: string | undefined;
   /** `-icount`: instruction-counted virtual time. */
-  readonly icount?: IcountConfig;
+  readonly icount?: IcountConfig | undefined;
   /** `-rtc`: the RTC's start (`base`) and clock. */
-  readonly rtc?: RtcConfig;
+  readonly rtc?: RtcConfig | undefined;
   /**
    * Where UART0 is connected after QEMU's defaults are applied: `serial` when given; else
    * mon:stdio (plain stdio with -nographic when a -monitor/-qmp/-mon option replaced the
@@ -76,7 +76,7 @@ export interface RunConfig {
   /** `-S`: do not start the vCPUs until `cont`. */
   readonly startPaused: boolean;
   /** `-icount ...,rr=record|replay,rrfile=FILE`: record or replay this run. */
-  readonly rr?: RrOption;
+  readonly rr?: RrOption | undefined;
   /** The machine options as given, without the record/replay part (a recording's header keeps them). */
   readonly argv: readonly string[];
   /** The virtio devices (`-drive`, `-device`, `-netdev`, `-object`, `-snapshot`), slots assigned. */
