@@ -136,7 +136,7 @@ test('monitor defaults follow QEMU: mux with -nographic, plain stdio once -qmp/-
   const q = run(['-nographic', '-qmp', 'unix:/tmp/q.sock,server=on,wait=off']);
   assert.deepEqual(q.console, { kind: 'stdio' });
   assert.equal(q.stdioMonitor, 'none');
-  assert.deepEqual(q.monitors, [{ mode: 'control', address: { kind: 'unix', path: '/tmp/q.sock' } }]);
+  assert.deepEqual(q.monitors, [{ mode: 'control', address: { kind: 'unix', path: '/tmp/q.sock' }, wait: false }]);
   assert.deepEqual(run(['-nographic', '-monitor', 'none']).console, { kind: 'stdio' });
   // mon:stdio always carries a monitor, as in QEMU.
   assert.equal(run(['-nographic', '-monitor', 'none', '-serial', 'mon:stdio']).stdioMonitor, 'mux');
@@ -153,9 +153,14 @@ test('-monitor, -qmp, -chardev and -mon', () => {
   assert.deepEqual(o.console, { kind: 'null' });
   assert.equal(o.stdioMonitor, 'stdio');
   assert.deepEqual(o.monitors, [
-    { mode: 'control', address: { kind: 'tcp', host: '127.0.0.1', port: 4444 } },
-    { mode: 'readline', address: { kind: 'tcp', host: 'localhost', port: 0 } },
-    { mode: 'control', address: { kind: 'unix', path: '/tmp/m.sock' } },
+    { mode: 'control', address: { kind: 'tcp', host: '127.0.0.1', port: 4444 }, wait: false },
+    { mode: 'readline', address: { kind: 'tcp', host: 'localhost', port: 0 }, wait: false },
+    { mode: 'control', address: { kind: 'unix', path: '/tmp/m.sock' }, wait: false },
+  ]);
+  // wait=on is QEMU's default: the plan says so, and the program waits for a client.
+  assert.deepEqual(run(['-qmp', 'unix:/tmp/q,server=on', '-chardev', 'socket,id=h,port=5555,server=on', '-mon', 'chardev=h']).monitors, [
+    { mode: 'control', address: { kind: 'unix', path: '/tmp/q' }, wait: true },
+    { mode: 'readline', address: { kind: 'tcp', host: '127.0.0.1', port: 5555 }, wait: true },
   ]);
   fails(['-nographic', '-monitor', 'stdio'], /^-monitor stdio: cannot use stdio by multiple character devices/);
   fails(['-serial', 'mon:stdio', '-monitor', 'stdio'], /^-monitor stdio: cannot use stdio/);
@@ -195,7 +200,7 @@ test('-serial on a socket: tcp:, unix:, chardev:ID; QEMU\'s flags and defaults; 
   // A monitor and the serial port, each on its own chardev; with -nographic the default monitor takes stdio.
   const both = run(['-nographic', '-chardev', 'socket,id=m,path=/tmp/m.sock,server=on,wait=off', '-mon', 'chardev=m,mode=control',
     '-chardev', 'socket,id=s,path=/tmp/s.sock,server=on,wait=off', '-serial', 'chardev:s']);
-  assert.deepEqual(both.monitors, [{ mode: 'control', address: { kind: 'unix', path: '/tmp/m.sock' } }]);
+  assert.deepEqual(both.monitors, [{ mode: 'control', address: { kind: 'unix', path: '/tmp/m.sock' }, wait: false }]);
   assert.equal(both.console.kind, 'socket');
   assert.equal(run(['-nographic', '-serial', 'tcp::4444,server,nowait']).stdioMonitor, 'stdio');
   // Recorded with the machine's options, so `replayvm replay LOG` listens again.
@@ -227,8 +232,8 @@ test('-serial on a socket: tcp:, unix:, chardev:ID; QEMU\'s flags and defaults; 
   fails(['-chardev', 'socket,id=a,path=/tmp/a,server=on,wait=off'], /^-chardev socket,id=a: not used by any -mon or -serial chardev:a$/);
   fails(['-serial', 'tcp::4444,server,nowait', '-qmp', 'tcp:127.0.0.1:4444,server,nowait'], /^-serial tcp::4444,server,nowait: the address is used by a monitor$/);
   fails(['-serial', 'unix:/tmp/q,server,nowait', '-chardev', 'socket,id=q,path=/tmp/q,server=on,wait=off', '-mon', 'chardev=q'], /the address is used by a monitor/);
-  // A monitor's chardev still needs wait=off (only the serial port waits for a client).
-  fails(['-chardev', 'socket,id=m,path=/tmp/m,server=on', '-mon', 'chardev=m'], /^-chardev socket,id=m,path=\/tmp\/m,server=on: .*wait=on is not supported: add wait=off/);
+  // A monitor's chardev still needs server=on (client mode is not supported).
+  fails(['-chardev', 'socket,id=m,path=/tmp/m', '-mon', 'chardev=m'], /^-chardev socket,id=m,path=\/tmp\/m: .*only server mode is supported: add server=on/);
   const help = helpText().split('\n');
   const serialForms = help.filter((l) => l.startsWith('-serial ')).join('\n');
   assert.match(serialForms, /tcp:\[HOST\]:PORT/);

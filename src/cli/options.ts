@@ -16,7 +16,7 @@ import { MAX_ICOUNT_SHIFT, type IcountConfig } from '../main-loop/icount.js';
 import type { ChardevSocket, MonitorAddress, MonitorPlan, MonOption } from '../monitor/server.js';
 import { CliError, parseKeyValues, splitOptionItems } from './option-syntax.js';
 import { EXIT_STATUSES } from './exit-status.js';
-import { MonitorServerError, onOff, parseChardevSocket, parseMonitorAddress, parseMonOption, resolveMonitors, serverFlags } from '../monitor/server.js';
+import { MonitorServerError, onOff, parseChardevSocket, parseMonitorSocket, parseMonOption, resolveMonitors, serverFlags } from '../monitor/server.js';
 
 export { CliError } from './option-syntax.js';
 
@@ -101,9 +101,10 @@ const OPTION_GROUPS: ReadonlyArray<readonly [string, readonly OptionHelp[]]> = [
   ['Debug/Expert options', [
     { forms: ['-serial stdio|mon:stdio|file:PATH|null|chardev:ID', '-serial tcp:[HOST]:PORT,server=on[,wait=off]', '-serial unix:PATH,server=on[,wait=off]'],
       help: 'connect the UART (default mon:stdio; Ctrl-A h lists the keys); a socket serves one client at a time and with wait=on (the default) the machine starts once one connects' },
-    { forms: ['-monitor stdio|none', '-monitor unix:PATH,server=on,wait=off', '-monitor tcp:HOST:PORT,server=on,wait=off'],
-      help: 'the human monitor (default: Ctrl-A c on the console)' },
-    { forms: ['-qmp unix:PATH,server=on,wait=off', '-qmp tcp:HOST:PORT,server=on,wait=off'], help: 'a QMP (JSON) monitor socket; repeatable' },
+    { forms: ['-monitor stdio|none', '-monitor unix:PATH,server=on[,wait=off]', '-monitor tcp:HOST:PORT,server=on[,wait=off]'],
+      help: 'the human monitor (default: Ctrl-A c on the console); on a socket with wait=on (the default) the machine starts once a client connects' },
+    { forms: ['-qmp unix:PATH,server=on[,wait=off]', '-qmp tcp:HOST:PORT,server=on[,wait=off]'],
+      help: 'a QMP (JSON) monitor socket; repeatable; with wait=on (the default) the machine starts once a client connects' },
     { forms: ['-mon chardev=ID[,mode=control|readline]'], help: 'a monitor on a -chardev (QMP with mode=control)' },
     { forms: ['-S'], help: 'do not start the CPUs until the monitor says cont' },
     { forms: ['-d ITEM1[,...]'], help: `enable logging of items: ${LOG_ITEMS.map((i) => i[0]).join(', ')} (-d help lists them)` },
@@ -568,16 +569,16 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
           break;
         }
         if (!arg.startsWith('unix:') && !arg.startsWith('tcp:')) {
-          throw new CliError(`${where}: '${arg}' is not a supported monitor backend (stdio, none, unix:PATH,server=on,wait=off, tcp:HOST:PORT,server=on,wait=off)`);
+          throw new CliError(`${where}: '${arg}' is not a supported monitor backend (stdio, none, unix:PATH,server=on[,wait=off], tcp:HOST:PORT,server=on[,wait=off])`);
         }
-        monitors.push({ mode: 'readline', address: monitorArg(where, () => parseMonitorAddress(arg)) });
+        monitors.push({ mode: 'readline', ...monitorArg(where, () => parseMonitorSocket(arg)) });
         break;
       case 'qmp':
         defaultMonitor = false;
         if (!arg.startsWith('unix:') && !arg.startsWith('tcp:')) {
-          throw new CliError(`${where}: '${arg}' is not a supported QMP backend (unix:PATH,server=on,wait=off, tcp:HOST:PORT,server=on,wait=off)`);
+          throw new CliError(`${where}: '${arg}' is not a supported QMP backend (unix:PATH,server=on[,wait=off], tcp:HOST:PORT,server=on[,wait=off])`);
         }
-        monitors.push({ mode: 'control', address: monitorArg(where, () => parseMonitorAddress(arg)) });
+        monitors.push({ mode: 'control', ...monitorArg(where, () => parseMonitorSocket(arg)) });
         break;
       case 'chardev': {
         const c = parseChardevDef(arg, where);
@@ -605,7 +606,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     if (!c.server) throw new CliError(`${c.where}: connecting to a server (server=off, QEMU's default) is not supported yet: add server=on,wait=off`);
     serial = { kind: 'socket', address: c.address, wait: c.wait, option: c.where };
   }
-  // A monitor's chardev is checked as a monitor address (server=on,wait=off, loopback only).
+  // A monitor's chardev is checked as a monitor address (server=on, loopback only).
   const monitorChardevs = chardevs.filter((c) => mons.some((m) => m.chardev === c.id))
     .map((c): ChardevSocket => monitorArg(c.where, () => parseChardevSocket(c.text)));
   monitors.push(...monitorArg('-mon', () => resolveMonitors(monitorChardevs, mons)));

@@ -1,7 +1,9 @@
 /**
  * Socket servers for the monitors (QMP and the human monitor) and the parsers of their
- * command-line spellings: `-qmp unix:PATH,server=on,wait=off`, `-monitor tcp:HOST:PORT,server,nowait`,
- * `-chardev socket,id=ID,path=...` with `-mon chardev=ID,mode=control|readline`.
+ * command-line spellings: `-qmp unix:PATH,server=on[,wait=off]`, `-monitor tcp:HOST:PORT,server,nowait`,
+ * `-chardev socket,id=ID,path=...` with `-mon chardev=ID,mode=control|readline`. With wait=on
+ * (QEMU's default) the program starts the machine only once a client is connected
+ * ({@link MonitorServerHandle.waitForClient}).
  */
 import * as fs from 'node:fs';
 import * as net from 'node:net';
@@ -64,14 +66,13 @@ export function serverFlags(items: readonly string[], where: string): { server: 
   return { server, wait, rest };
 }
 
-/** Checks `server`/`wait` style options; returns the leftover options. */
-function checkServerOptions(opts: readonly string[], where: string): Map<string, string | undefined> {
+/** Checks `server`/`wait` style options; returns `wait` and the leftover options. */
+function checkServerOptions(opts: readonly string[], where: string): { wait: boolean; rest: Map<string, string | undefined> } {
   const { server, wait, rest: items } = serverFlags(opts, where);
   const rest = new Map<string, string | undefined>();
   for (const { key, value } of items) rest.set(key, value);
   if (!server) throw new MonitorServerError(`${where}: only server mode is supported: add server=on`);
-  if (wait) throw new MonitorServerError(`${where}: wait=on is not supported: add wait=off`);
-  return rest;
+  return { wait, rest };
 }
 
 function checkTcp(hostIn: string, portText: string, where: string, options: AddressOptions): MonitorAddress {
@@ -85,41 +86,47 @@ function checkTcp(hostIn: string, portText: string, where: string, options: Addr
   return { kind: 'tcp', host, port: Number(portText) };
 }
 
-/** Parses `unix:PATH,server=on,wait=off` or `tcp:HOST:PORT,server=on,wait=off` (also `server,nowait`). */
-export function parseMonitorAddress(spec: string, options: AddressOptions = {}): MonitorAddress {
+/** A monitor socket option: where it listens, and whether the machine waits for a client. */
+export interface MonitorSocket {
+  readonly address: MonitorAddress;
+  /** wait=on (QEMU's default): the machine starts only once a client has connected. */
+  readonly wait: boolean;
+}
+
+/** Parses `unix:PATH,server=on[,wait=off]` or `tcp:HOST:PORT,server=on[,wait=off]` (also `server,nowait`). */
+export function parseMonitorSocket(spec: string, options: AddressOptions = {}): MonitorSocket {
   const where = `monitor address '${spec}'`;
   const parts = spec.split(',');
   const head = parts[0]!;
-  const rest = checkServerOptions(parts.slice(1), where);
+  const { wait, rest } = checkServerOptions(parts.slice(1), where);
   for (const key of rest.keys()) {
     if (key !== 'ipv4' && key !== 'ipv6') throw new MonitorServerError(`${where}: unknown option '${key}'`);
   }
   if (head.startsWith('unix:')) {
     const path = head.slice(5);
     if (path === '') throw new MonitorServerError(`${where}: the unix socket path is empty`);
-    return { kind: 'unix', path };
+    return { address: { kind: 'unix', path }, wait };
   }
   if (head.startsWith('tcp:')) {
     const hp = head.slice(4);
     const colon = hp.lastIndexOf(':');
     if (colon < 0) throw new MonitorServerError(`${where}: expected tcp:HOST:PORT`);
-    return checkTcp(hp.slice(0, colon), hp.slice(colon + 1), where, options);
+    return { address: checkTcp(hp.slice(0, colon), hp.slice(colon + 1), where, options), wait };
   }
   throw new MonitorServerError(`${where}: expected unix:PATH or tcp:HOST:PORT`);
 }
 
 /** A `-chardev socket,...` definition. */
-export interface ChardevSocket {
+export interface ChardevSocket extends MonitorSocket {
   readonly id: string;
-  readonly address: MonitorAddress;
 }
 
-/** Parses `socket,id=ID,path=PATH|host=HOST,port=PORT,server=on,wait=off`. */
+/** Parses `socket,id=ID,path=PATH|host=HOST,port=PORT,server=on[,wait=off]`. */
 export function parseChardevSocket(spec: string, options: AddressOptions = {}): ChardevSocket {
   const where = `-chardev '${spec}'`;
   const parts = spec.split(',');
   if (parts[0] !== 'socket') throw new MonitorServerError(`${where}: only the 'socket' backend is supported here`);
-  const opts = checkServerOptions(parts.slice(1), where);
+  const { wait, rest: opts } = checkServerOptions(parts.slice(1), where);
   const id = opts.get('id');
   if (id === undefined || id === '') throw new MonitorServerError(`${where}: missing id=`);
   const path = opts.get('path');
@@ -136,10 +143,10 @@ export function parseChardevSocket(spec: string, options: AddressOptions = {}): 
   if (path !== undefined) {
     if (host !== undefined || port !== undefined) throw new MonitorServerError(`${where}: give either path= or host=/port=, not both`);
     if (path === '') throw new MonitorServerError(`${where}: the unix socket path is empty`);
-    return { id, address: { kind: 'unix', path } };
+    return { id, address: { kind: 'unix', path }, wait };
   }
   if (port === undefined) throw new MonitorServerError(`${where}: needs path= or port=`);
-  return { id, address: checkTcp(host ?? '', port, where, options) };
+  return { id, address: checkTcp(host ?? '', port, where, options), wait };
 }
 
 /** A `-mon` option. */
@@ -164,9 +171,8 @@ export function parseMonOption(spec: string): MonOption {
 }
 
 /** A monitor to start: QMP (`control`) or the human monitor (`readline`) at an address. */
-export interface MonitorPlan {
+export interface MonitorPlan extends MonitorSocket {
   readonly mode: 'control' | 'readline';
-  readonly address: MonitorAddress;
 }
 
 /** Matches `-mon` options to `-chardev` definitions; each chardev may serve one monitor. */
@@ -177,7 +183,7 @@ export function resolveMonitors(chardevs: readonly ChardevSocket[], mons: readon
     if (!c) throw new MonitorServerError(`-mon chardev=${m.chardev}: no -chardev with id '${m.chardev}'`);
     if (used.has(c.id)) throw new MonitorServerError(`-mon chardev=${m.chardev}: chardev '${c.id}' is already used by another monitor`);
     used.add(c.id);
-    return { mode: m.mode, address: c.address };
+    return { mode: m.mode, address: c.address, wait: c.wait };
   });
 }
 
@@ -185,9 +191,22 @@ export function resolveMonitors(chardevs: readonly ChardevSocket[], mons: readon
 export interface MonitorServerHandle {
   /** The bound address (the real port when 0 was asked for). */
   readonly address: MonitorAddress;
+  /** QEMU's name for the socket while no client is connected: `disconnected:unix:PATH,server=on`. */
+  readonly label: string;
+  /**
+   * Resolves once a client has connected (at once if one has): with undefined, with the signal
+   * (SIGINT, SIGTERM, SIGHUP) that came first, or with 'closed' if the server was closed.
+   */
+  waitForClient(): Promise<WaitResult>;
   /** Stops listening, drops clients, removes the unix socket file. */
   close(): Promise<void>;
 }
+
+/** How {@link MonitorServerHandle.waitForClient} ended: a client came (undefined), a signal, or close. */
+export type WaitResult = NodeJS.Signals | 'closed' | undefined;
+
+/** The signals that end a wait for a client, as they end QEMU's. */
+const WAIT_SIGNALS: readonly NodeJS.Signals[] = ['SIGINT', 'SIGTERM', 'SIGHUP'];
 
 /** Host wall clock for QMP timestamps. */
 export function hostClock(): QmpTimestamp {
@@ -208,8 +227,17 @@ interface Client {
 
 async function listen(address: MonitorAddress, onClient: (s: net.Socket) => Client): Promise<MonitorServerHandle> {
   const clients = new Set<Client>();
+  /** A client has connected since the server started (QEMU's wait=on waits for the first one). */
+  let connected = false;
+  let closed = false;
+  const waiters: Array<() => void> = [];
+  const wake = (): void => {
+    for (const w of waiters.splice(0)) w();
+  };
   const server = net.createServer((socket) => {
     socket.setNoDelay?.(true);
+    connected = true;
+    wake();
     const c = onClient(socket);
     clients.add(c);
     socket.on('error', () => undefined);
@@ -234,7 +262,29 @@ async function listen(address: MonitorAddress, onClient: (s: net.Socket) => Clie
   let closing: Promise<void> | undefined;
   return {
     address: actual,
+    label: `disconnected:${actual.kind === 'unix' ? `unix:${actual.path}` : `tcp:${actual.host.includes(':') ? `[${actual.host}]` : actual.host}:${actual.port}`},server=on`,
+    waitForClient: () => {
+      if (closed) return Promise.resolve('closed');
+      if (connected) return Promise.resolve(undefined);
+      return new Promise<WaitResult>((resolve) => {
+        const listeners = WAIT_SIGNALS.map((name) => {
+          const l = (): void => done(name);
+          process.on(name, l);
+          return [name, l] as const;
+        });
+        const waiter = (): void => done(closed ? 'closed' : undefined);
+        const done = (result: WaitResult): void => {
+          for (const [name, l] of listeners) process.off(name, l);
+          const i = waiters.indexOf(waiter);
+          if (i >= 0) waiters.splice(i, 1);
+          resolve(result);
+        };
+        waiters.push(waiter);
+      });
+    },
     close: () => {
+      closed = true;
+      wake();
       closing ??= new Promise<void>((resolve) => {
         for (const c of clients) { c.detach(); c.socket.destroy(); }
         clients.clear();
@@ -269,6 +319,8 @@ export async function startQmpServer(address: MonitorAddress, vm: VmControl, opt
   const unsubscribe = vm.onEvent((event: VmEvent) => { for (const s of sessions) s.deliverEvent(event); });
   return {
     address: handle.address,
+    label: handle.label,
+    waitForClient: () => handle.waitForClient(),
     close: async () => { unsubscribe(); await handle.close(); },
   };
 }

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { HmpInterpreter } from '../../src/monitor/hmp/interpreter.js';
-import { startHmpServer, parseMonitorAddress } from '../../src/monitor/server.js';
+import { startHmpServer, parseMonitorSocket } from '../../src/monitor/server.js';
 import { FakeVm } from './fake-vm.js';
 import { TestClient } from './client.js';
 
@@ -47,7 +47,7 @@ test('info commands, help, unknown command', async () => {
 
 test('human monitor over tcp: banner, prompt, commands', async () => {
   const vm = new FakeVm();
-  const srv = await startHmpServer(parseMonitorAddress('tcp::0,server=on,wait=off'), vm);
+  const srv = await startHmpServer(parseMonitorSocket('tcp::0,server=on,wait=off').address, vm);
   try {
     const c = await TestClient.connect(srv.address);
     await c.until((t) => t.endsWith('(qemu) '), 'prompt');

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as fs from 'node:fs';
-import { startQmpServer, parseMonitorAddress, type MonitorServerHandle } from '../../src/monitor/server.js';
+import { startQmpServer, parseMonitorSocket, type MonitorServerHandle } from '../../src/monitor/server.js';
 import { FakeVm } from './fake-vm.js';
 import { TestClient } from './client.js';
 
@@ -12,8 +12,8 @@ const clock = (): { seconds: number; microseconds: number } => ({ seconds: 17000
 async function withServer(fn: (vm: FakeVm, h: MonitorServerHandle) => Promise<void>, unix = false): Promise<void> {
   const vm = new FakeVm();
   const addr = unix
-    ? parseMonitorAddress(`unix:${path.join(os.tmpdir(), `rvm-qmp-${process.pid}.sock`)},server=on,wait=off`)
-    : parseMonitorAddress('tcp:127.0.0.1:0,server=on,wait=off');
+    ? parseMonitorSocket(`unix:${path.join(os.tmpdir(), `rvm-qmp-${process.pid}.sock`)},server=on,wait=off`).address
+    : parseMonitorSocket('tcp:127.0.0.1:0,server=on,wait=off').address;
   const h = await startQmpServer(addr, vm, { clock, maxMessageBytes: 4096 });
   try { await fn(vm, h); } finally { await h.close(); }
 }
@@ -114,11 +114,32 @@ test('events reach every negotiated client; a client leaving mid-message does no
 test('the unix socket file is removed on close and a stale one is replaced', async () => {
   const p = path.join(os.tmpdir(), `rvm-qmp-stale-${process.pid}.sock`);
   const vm = new FakeVm();
-  const h1 = await startQmpServer(parseMonitorAddress(`unix:${p},server,nowait`), vm);
+  const h1 = await startQmpServer(parseMonitorSocket(`unix:${p},server,nowait`).address, vm);
   await h1.close();
   assert.equal(fs.existsSync(p), false);
-  const h2 = await startQmpServer(parseMonitorAddress(`unix:${p},server=on,wait=off`), vm);
-  const h3 = await startQmpServer(parseMonitorAddress(`unix:${p},server=on,wait=off`), vm); // replaces it
+  const h2 = await startQmpServer(parseMonitorSocket(`unix:${p},server=on,wait=off`).address, vm);
+  const h3 = await startQmpServer(parseMonitorSocket(`unix:${p},server=on,wait=off`).address, vm); // replaces it
   await h2.close();
   await h3.close();
+});
+
+test('waitForClient resolves once a client connects, at once after that, and with "closed" on close', async () => {
+  const vm = new FakeVm();
+  const h = await startQmpServer(parseMonitorSocket('tcp:127.0.0.1:0,server=on').address, vm);
+  const port = h.address.kind === 'tcp' ? h.address.port : 0;
+  assert.equal(h.label, `disconnected:tcp:127.0.0.1:${port},server=on`);
+  let result: string | undefined = 'pending';
+  const waiting = h.waitForClient().then((r) => { result = r; });
+  await new Promise((r) => setTimeout(r, 50));
+  assert.equal(result, 'pending', 'no client yet');
+  const c = await TestClient.connect(h.address);
+  await waiting;
+  assert.equal(result, undefined);
+  assert.equal(await h.waitForClient(), undefined, 'a client came: no more waiting');
+  c.end();
+  await h.close();
+  const h2 = await startQmpServer(parseMonitorSocket('tcp:127.0.0.1:0,server=on').address, vm);
+  const closed = h2.waitForClient();
+  await h2.close();
+  assert.equal(await closed, 'closed');
 });

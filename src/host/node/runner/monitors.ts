@@ -5,6 +5,7 @@ import type { MonitorServerHandle } from '../../../monitor/server.js';
 import { MonitorServerError, startHmpServer, startQmpServer } from '../../../monitor/server.js';
 import type { VmControl } from '../../../monitor/vm-control.js';
 import type { RunConfig } from './config.js';
+import { SIGNALS, type RunnerEnv } from './env.js';
 import { RunnerError } from './errors.js';
 
 /** The human monitor on stdio: banner on the first focus, then a prompt each time. */
@@ -26,16 +27,29 @@ export function stdioMonitor(vm: VmControl): StdioMonitorFactory {
   };
 }
 
-/** Starts the socket monitors in order; on a failure, closes those already started. */
-export async function startMonitors(o: RunConfig, vm: VmControl): Promise<MonitorServerHandle[]> {
+/**
+ * Starts the socket monitors in order; on a failure, closes those already started. A monitor
+ * with wait=on (QEMU's default) is waited for, in order, before the next: the machine does not
+ * run before its client connects (a signal meanwhile ends the program, as in QEMU).
+ */
+export async function startMonitors(o: RunConfig, vm: VmControl, env: RunnerEnv): Promise<MonitorServerHandle[]> {
   const handles: MonitorServerHandle[] = [];
+  const option = (m: RunConfig['monitors'][number] | undefined): string => (m?.mode === 'control' ? '-qmp' : '-monitor');
   try {
     for (const m of o.monitors) {
-      handles.push(m.mode === 'control' ? await startQmpServer(m.address, vm) : await startHmpServer(m.address, vm));
+      const handle = m.mode === 'control' ? await startQmpServer(m.address, vm) : await startHmpServer(m.address, vm);
+      handles.push(handle);
+      if (!m.wait) continue;
+      env.stderr(`${env.program}: ${option(m)}: info: QEMU waiting for connection on: ${handle.label}\n`);
+      const signal = await handle.waitForClient();
+      if (signal === 'closed') throw new RunnerError(`${option(m)}: closed while waiting for a connection`);
+      if (signal !== undefined) {
+        throw new RunnerError(`terminating on signal ${SIGNALS.find(([name]) => name === signal)?.[1] ?? 0} (${signal}) while waiting for a connection on ${option(m)}`);
+      }
     }
   } catch (e) {
     await Promise.all(handles.map((h) => h.close()));
-    if (e instanceof MonitorServerError) throw new RunnerError(`${o.monitors[handles.length]?.mode === 'control' ? '-qmp' : '-monitor'}: ${e.message}`);
+    if (e instanceof MonitorServerError) throw new RunnerError(`${option(o.monitors[handles.length])}: ${e.message}`);
     throw e;
   }
   return handles;

@@ -136,7 +136,7 @@ export async function runMachine(o: RunConfig, env: RunnerEnv): Promise<RunResul
       ...(mode.resetRefused !== undefined ? { resetRefused: mode.resetRefused } : {}),
     });
     if (o.startPaused) await loop.pause();
-    const monitorServers = await startMonitors(o, vm);
+    const monitorServers = await startMonitors(o, vm, env);
     const listeners = SIGNALS.map(([name, num]) => {
       const l = (): void => onSignal(name, num);
       process.on(name, l);
