@@ -2,8 +2,11 @@
 /**
  * The replayvm command: `replayvm [qemu-system-riscv32 options]`. See src/cli/options.ts for the
  * options and src/cli/app.ts for what they do.
+ *
+ * Start-up: the vCPU worker thread is started first, so that it loads its modules while this
+ * thread loads the program's (app.js is imported after it, not statically before it).
  */
-import { main } from './app.js';
+import { prestartVcpuWorker } from '../host/node/vcpu-worker-spawn.js';
 
 /** Any error nothing else caught: report it and exit 1 (the 'exit' handlers restore the terminal). */
 function die(e: unknown): never {
@@ -13,4 +16,8 @@ function die(e: unknown): never {
 
 process.on('uncaughtException', die);
 process.on('unhandledRejection', die);
-main(process.argv.slice(2)).then((code) => process.exit(code), die);
+const argv = process.argv.slice(2);
+// Runs that never start a vCPU thread: `dump`, and the single-thread loop (REPLAYVM_THREADS=0).
+if (argv[0] !== 'dump' && process.env['REPLAYVM_THREADS'] !== '0') prestartVcpuWorker();
+const { main } = await import('./app.js');
+main(argv).then((code) => process.exit(code), die);

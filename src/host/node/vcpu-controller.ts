@@ -4,12 +4,13 @@
  * BQL), and pauses/resumes/ends it. `stop()`/`cont()` resolve only once the vCPU thread has
  * reached the state (paused / running).
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
 import type { Machine, ShutdownCause, TraceFlags } from '../../board/machine-api.js';
 import {
   createLockBuffer, initLocks, registerThreadName, withReplayThenBql, type LockSet, type ReplayMode,
 } from '../../threads/lock/index.js';
 import { NodeHostTime } from './host-time.js';
+import { takeVcpuWorker } from './vcpu-worker-spawn.js';
 import { ByteRing } from '../../threads/vcpu/byte-ring.js';
 import { waitAsync } from '../../threads/vcpu/wait-async.js';
 import { VcpuControl } from '../../threads/vcpu/control.js';
@@ -90,7 +91,9 @@ export class VcpuController {
     this.locks.bql.unlock();
     this.locks.replay.unlock();
     if (paused) this.control.requestPause();
-    const worker = new Worker(new URL('./vcpu-worker-main.js', import.meta.url), { workerData: data });
+    // Possibly started early (prestartVcpuWorker); it waits for its data as the first message.
+    const worker = takeVcpuWorker();
+    worker.postMessage(data);
     this.worker = worker;
     this.exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
     worker.on('message', (msg: VcpuMessage) => this.onMessage(msg));

@@ -13,7 +13,7 @@ export interface VcpuRrChannels {
   readonly interrupts: boolean;
 }
 
-/** `workerData` of the vCPU worker: the configuration and the shared buffers (never copied). */
+/** The vCPU worker's first message: the configuration and the shared buffers (never copied). */
 export interface VcpuWorkerData {
   readonly config: MachineConfig;
   readonly trace: TraceFlags;

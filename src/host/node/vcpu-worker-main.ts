@@ -1,12 +1,14 @@
 /**
- * The vCPU worker's entry script (worker_threads): thread id 1 ('vcpu0'), attaches to the
- * locks and to the machine's shared buffers (attach mode, under replay mutex + BQL so the main
- * thread sees no half-built state), then runs the vCPU loop. Console output goes into the byte
+ * The vCPU worker's entry script (worker_threads; started by vcpu-worker-spawn.ts, possibly before
+ * the machine exists): loads its modules, waits for its VcpuWorkerData as the first message, then
+ * becomes thread id 1 ('vcpu0'), attaches to the locks and to the machine's shared buffers
+ * (attach mode, under replay mutex + BQL so the main thread sees no half-built state), and runs
+ * the vCPU loop. Console output goes into the byte
  * ring; bytes that do not fit while locks are held wait in a local queue that is flushed,
  * blocking if needed, after each execution section (so the main thread never waits on us while
  * we wait on it).
  */
-import { parentPort, workerData } from 'node:worker_threads';
+import { parentPort } from 'node:worker_threads';
 import type { MachineHost, MachineRrHooks } from '../../board/machine-api.js';
 import { createVirtMachine } from '../../board/virt.js';
 import { attachLocks, setCurrentThreadId, withReplayThenBql } from '../../threads/lock/index.js';
@@ -67,9 +69,8 @@ function post(m: VcpuMessage): void {
   parentPort?.postMessage(m);
 }
 
-function main(): void {
+function main(data: VcpuWorkerData): void {
   setCurrentThreadId(1, 'vcpu0');
-  const data = workerData as VcpuWorkerData;
   NodeHostTime.adoptOrigin(data.hostTimeOrigin);
   const locks = attachLocks(data.locks, data.mode);
   const control = new VcpuControl(data.control);
@@ -119,9 +120,11 @@ function main(): void {
   });
 }
 
-try {
-  main();
-} catch (e) {
-  const err = e instanceof Error ? e : new Error(String(e));
-  post({ kind: 'error', message: err.message, stack: err.stack ?? err.message });
-}
+parentPort?.once('message', (data: VcpuWorkerData) => {
+  try {
+    main(data);
+  } catch (e) {
+    const err = e instanceof Error ? e : new Error(String(e));
+    post({ kind: 'error', message: err.message, stack: err.stack ?? err.message });
+  }
+});
