@@ -1,8 +1,9 @@
 /**
  * `npm run bench`: the compute table (bench.elf in-process vs qemu-system-riscv32, see
  * compute.ts), then the issue-4 (threads) table: threaded vs single-thread MIPS, replay mutex
- * cost, console keystroke latency and BQL hand-offs under a timer-heavy guest. `--quick` runs
- * small versions of everything. See bench/README.md.
+ * cost, console keystroke latency and BQL hand-offs under a timer-heavy guest; then the Linux
+ * boot, record/replay and start-up figures. `--quick` runs small versions of everything. See
+ * bench/README.md.
  */
 import { elfPath } from '../test/helpers/run-vm.js';
 import { handoffFigures } from './bql-handoffs.js';
@@ -12,6 +13,7 @@ import { latencyFigures } from './latency.js';
 import { linuxBootFigures } from './linux-boot.js';
 import { recordReplayFigures } from './record-replay.js';
 import { lockCostFigures } from './lock-cost.js';
+import { startupFigure } from './startup.js';
 import { threadedFigures } from './threaded.js';
 
 const quick = process.argv.includes('--quick');
@@ -56,6 +58,12 @@ async function main(): Promise<void> {
   if (!rr.ok) failed = true;
   console.log('');
   printFigures(rr.rows);
+
+  console.log('\nissue 11 (start-up):');
+  const startup = await startupFigure(quick ? 5 : 11);
+  if (!startup.ok) failed = true;
+  console.log('');
+  printFigures(startup.rows);
   console.log(`\nbench: ${fmt((nowMs() - start) / 1e3, 1)} s`);
   clearTimeout(guard);
   if (failed) {
