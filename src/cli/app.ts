@@ -10,7 +10,6 @@ import { ReplaySession } from '../host/node/replay/session.js';
 import { writeAll } from '../host/node/write-all.js';
 import { replayCommand } from '../host/node/replay-hint.js';
 import { checkImages, checkRrOptions, machineImages, parseRecordCommand, parseReplayCommand } from './rr.js';
-import { dumpMain } from './dump.js';
 import type { CommandLine, RunOptions } from './options.js';
 import { CliError, parseCommandLine, PROGRAM, VERSION } from './options.js';
 import { EXIT_ERROR, EXIT_OK, EXIT_REPLAY_DIVERGED, EXIT_USAGE } from './exit-status.js';
@@ -140,7 +139,8 @@ export async function main(argv: readonly string[], io: ProgramIo = PROCESS_IO):
   const prefix = errorPrefix(sub);
   let cmd: CommandLine;
   try {
-    if (sub === 'dump') return await dumpMain(argv.slice(1), io);
+    // Loaded only for `dump` (it brings the log reader): start-up time of every other run.
+    if (sub === 'dump') return await (await import('./dump.js')).dumpMain(argv.slice(1), io);
     cmd = parseProgramArgs(sub, sub === undefined ? argv : argv.slice(1), io);
   } catch (e) {
     return reportError(e, prefix, io, EXIT_USAGE);

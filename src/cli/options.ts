@@ -13,10 +13,10 @@ import { parseDriveOption, type DriveOption } from './drive-options.js';
 import { parseNetdevOption, type NetdevSpec } from './netdev-options.js';
 import { parseObjectOption, type ObjectSpec } from './object-options.js';
 import { MAX_ICOUNT_SHIFT, type IcountConfig } from '../main-loop/icount.js';
-import type { ChardevSocket, MonitorAddress, MonitorPlan, MonOption } from '../monitor/server.js';
+import type { ChardevSocket, MonitorAddress, MonitorPlan, MonOption } from '../monitor/address.js';
 import { CliError, parseKeyValues, splitOptionItems } from './option-syntax.js';
 import { EXIT_STATUSES } from './exit-status.js';
-import { MonitorServerError, onOff, parseChardevSocket, parseMonitorSocket, parseMonOption, resolveMonitors, serverFlags } from '../monitor/server.js';
+import { MonitorServerError, onOff, parseChardevSocket, parseMonitorSocket, parseMonOption, resolveMonitors, serverFlags } from '../monitor/address.js';
 
 export { CliError } from './option-syntax.js';
 

@@ -2,7 +2,6 @@
 import type { StdioMonitorFactory } from '../console.js';
 import { HMP_PROMPT, HmpConnection } from '../../../monitor/hmp/connection.js';
 import type { MonitorServerHandle } from '../../../monitor/server.js';
-import { MonitorServerError, startHmpServer, startQmpServer } from '../../../monitor/server.js';
 import type { VmControl } from '../../../monitor/vm-control.js';
 import type { RunConfig } from './config.js';
 import { SIGNALS, type RunnerEnv } from './env.js';
@@ -33,6 +32,9 @@ export function stdioMonitor(vm: VmControl): StdioMonitorFactory {
  * run before its client connects (a signal meanwhile ends the program, as in QEMU).
  */
 export async function startMonitors(o: RunConfig, vm: VmControl, env: RunnerEnv): Promise<MonitorServerHandle[]> {
+  if (o.monitors.length === 0) return [];
+  // The servers (and QMP) are loaded only by a run that has a socket monitor: start-up time.
+  const { MonitorServerError, startHmpServer, startQmpServer } = await import('../../../monitor/server.js');
   const handles: MonitorServerHandle[] = [];
   const option = (m: RunConfig['monitors'][number] | undefined): string => (m?.mode === 'control' ? '-qmp' : '-monitor');
   try {

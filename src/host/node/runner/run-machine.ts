@@ -10,8 +10,6 @@ import { nullConsole } from '../console.js';
 import { errnoText } from '../errno-text.js';
 import { NodeHostTime } from '../host-time.js';
 import { serveMainLoop } from '../main-loop-driver.js';
-import { openNetdev } from '../net/open-netdev.js';
-import { NetdevError } from '../net/user-netdev.js';
 import { EntropyBackendError } from '../rng/entropy-backend.js';
 import { openTraceLog, type TraceLog } from '../trace-log.js';
 import { VirtioHost } from '../virtio-host.js';
@@ -49,10 +47,13 @@ async function createMachine(config: MachineConfig, host: MachineHost): Promise<
 
 /** Opens the virtio devices' backends; their errors become RunnerErrors (one line, naming the option). */
 async function openVirtio(o: RunConfig, onError: (line: string) => void, mode: 'live' | 'replay'): Promise<VirtioHost> {
+  // The network stack (about 18 modules) is loaded only by a run with a network device: start-up time.
+  const net = o.virtio.some((p) => p.kind === 'net')
+    ? await Promise.all([import('../net/open-netdev.js'), import('../net/user-netdev.js')]) : undefined;
   try {
-    return await VirtioHost.open(o.virtio, (plan) => openNetdev(plan, onError), onError, mode);
+    return await VirtioHost.open(o.virtio, net === undefined ? undefined : (plan) => net[0].openNetdev(plan, onError), onError, mode);
   } catch (e) {
-    if (e instanceof BlockBackendError || e instanceof EntropyBackendError || e instanceof NetdevError) throw new RunnerError(e.message);
+    if (e instanceof BlockBackendError || e instanceof EntropyBackendError || (net !== undefined && e instanceof net[1].NetdevError)) throw new RunnerError(e.message);
     throw e;
   }
 }
