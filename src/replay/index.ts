@@ -5,7 +5,8 @@
  * private; tests beside the code may import them.
  */
 export * from './log/index.js';
-export { StateDigester, compareDigests } from './engine/digest.js';
+export { StateDigester } from './engine/digest.js';
+export { compareDigests } from './sources/index.js';
 export { Recorder, type EventSink } from './engine/recorder.js';
 export {
   ReplayDivergence, Replayer, describeEvent,

@@ -14,10 +14,9 @@ import { PAGE_SIZE } from '../../memory/ram.js';
 import type { StateArena, StateField } from '../../memory/state-arena.js';
 import { hashWords, hashWordsHalves } from '../../memory/state-hash.js';
 import { walkMachineState } from '../../memory/state-walk.js';
-import type { DigestEvent } from '../log/events.js';
+import type { StateDigest } from '../sources/digests.js';
 
-/** A digest without its instruction count. */
-export type StateDigest = Omit<DigestEvent, 'kind' | 'icount'>;
+export type { StateDigest };
 
 /** Computes digests of one machine (keep one per machine: it caches page hashes). */
 export class StateDigester {
@@ -91,39 +90,4 @@ let zeroHash: readonly [number, number] | undefined;
 function zeroPageHash(): readonly [number, number] {
   zeroHash ??= hashWordsHalves(new Uint32Array(PAGE_SIZE >>> 2));
   return zeroHash;
-}
-
-/** One difference between a recorded digest and the replaying machine's. */
-export interface DigestDifference {
-  readonly part: string;
-  readonly detail: string;
-}
-
-const REG_NAMES = ['zero', 'ra', 'sp', 'gp', 'tp', 't0', 't1', 't2', 's0', 's1', 'a0', 'a1', 'a2', 'a3', 'a4', 'a5', 'a6', 'a7',
-  's2', 's3', 's4', 's5', 's6', 's7', 's8', 's9', 's10', 's11', 't3', 't4', 't5', 't6'];
-
-const hex = (v: number): string => `0x${(v >>> 0).toString(16).padStart(8, '0')}`;
-
-/** What differs between the recorded digest and the current one (empty: equal). */
-export function compareDigests(recorded: StateDigest, now: StateDigest): DigestDifference[] {
-  const out: DigestDifference[] = [];
-  if (recorded.harts.length !== now.harts.length) {
-    out.push({ part: 'harts', detail: `recorded ${recorded.harts.length} harts, replay has ${now.harts.length}` });
-    return out;
-  }
-  recorded.harts.forEach((r, i) => {
-    const n = now.harts[i]!;
-    if (r.pc !== n.pc) out.push({ part: `hart ${i} pc`, detail: `recorded ${hex(r.pc)}, replay ${hex(n.pc)}` });
-    const regs: string[] = [];
-    if (r.regs !== undefined && n.regs !== undefined) {
-      r.regs.forEach((v, j) => {
-        if (v !== n.regs![j]) regs.push(`${REG_NAMES[j + 1]} recorded ${hex(v)} replay ${hex(n.regs![j]!)}`);
-      });
-    }
-    if (regs.length > 0) out.push({ part: `hart ${i} registers`, detail: regs.join(', ') });
-    else if (r.regsHash !== n.regsHash) out.push({ part: `hart ${i} state`, detail: 'CSRs, privilege or counters differ (registers and pc are equal)' });
-  });
-  if (recorded.devicesHash !== now.devicesHash) out.push({ part: 'devices', detail: `state hash recorded ${recorded.devicesHash}, replay ${now.devicesHash}` });
-  if (recorded.ramHash !== now.ramHash) out.push({ part: 'RAM', detail: `hash recorded ${recorded.ramHash}, replay ${now.ramHash}` });
-  return out;
 }

@@ -5,7 +5,7 @@
  */
 export { ReplayLogError } from './errors.js';
 export type {
-  BlockCompleteEvent, ClockReadEvent, ConsoleInputEvent, DigestEvent, EndEvent, EntropyEvent, EventOf, HartDigest,
+  BlockCompleteEvent, ClockReadEvent, ClockWarpEvent, ConsoleInputEvent, DigestEvent, EndEvent, EntropyEvent, EventOf, HartDigest,
   InterruptEvent, MonitorEvent, NetReceiveEvent, ReplayEvent, ReplayEventKind, RequestEvent, TimerEvent,
   VirtioDoorbellEvent,
 } from './events.js';
