@@ -75,27 +75,27 @@ export interface TraceFlags {
 export type GuestReadableClock = 'host' | 'realtime';
 
 /**
- * Record/replay hooks of the board; `icount` is the exact instruction count. Recording: the
- * board reports each idle clock warp (icount sleep=on: the host time spent idle, added to the
- * virtual clock) and each host clock value the guest sees, to be logged. Replaying: the board
- * never warps by itself (the log's warps are applied from outside) and takes the clock values
- * from the log: `clockRead` returns the recorded value, or reports a divergence and returns
- * `ns`, this run's reading. Both modes may report every interrupt a hart takes (checkpoints:
+ * Record/replay hooks of the board; `icount` is the exact instruction count. The board never
+ * asks whether it records or replays: the host hands it the hooks of its mode (see
+ * src/host/node/vcpu-worker-main.ts). Recording, they log each host clock value the guest sees
+ * and each idle clock warp (icount sleep=on: the host time spent idle, added to the virtual
+ * clock); replaying, `clockRead` returns the recorded value, and idle time comes from the log's
+ * warps, applied from outside. Both modes may report every interrupt a hart takes (checkpoints:
  * logged when recording, compared with the log when replaying).
  */
-export type MachineRrHooks =
-  | (RrHooksOfBothModes & {
-    readonly mode: 'record';
-    clockWarp(ns: number, icount: number): void;
-    clockRead(clock: GuestReadableClock, ns: number, icount: number): void;
-  })
-  | (RrHooksOfBothModes & {
-    readonly mode: 'replay';
-    clockRead(clock: GuestReadableClock, ns: number, icount: number): number;
-  });
-
-/** The record/replay hooks both modes have. */
-interface RrHooksOfBothModes {
+export interface MachineRrHooks {
+  /**
+   * The guest sees a host clock: `ns` is this run's reading; returns the value the guest gets
+   * (recording: `ns`, logged; replaying: the recorded value, or `ns` after reporting a divergence).
+   */
+  clockRead(clock: GuestReadableClock, ns: number, icount: number): number;
+  /**
+   * Whether idle time (icount sleep=on) follows host time, reported through `clockWarp`
+   * (recording); false when it comes from elsewhere and the board must only wait (replaying).
+   */
+  readonly idleFollowsHost: boolean;
+  /** The virtual clock jumped `ns` forward while every hart was idle (when idle time follows host time). */
+  readonly clockWarp?: (ns: number, icount: number) => void;
   /** A hart took interrupt `cause` (a checkpoint). */
   readonly interrupt?: (hart: number, cause: number, icount: number) => void;
   /** The events reported are piling up (the main thread drains them): end the slice. */

@@ -62,8 +62,11 @@ export interface IdleContext {
   readonly clocks: Clocks;
   readonly icount: IcountConfig | undefined;
   readonly hostTime: HostTime;
-  /** Replaying: idle time comes from the log (recorded warps), never from the host. */
-  readonly replaying: boolean;
+  /**
+   * Whether idle time (icount sleep=on) follows host time; false when it comes from elsewhere
+   * (a replay applies the log's warps) and the board only waits (MachineRrHooks.idleFollowsHost).
+   */
+  readonly idleFollowsHost: boolean;
 }
 
 /**
@@ -83,7 +86,7 @@ export function idle(ctx: IdleContext, nextVirtualNs: number, nextHostNs: number
     clocks.warp(Math.max(nextVirtualNs - now, 2 ** clocks.shift));
     return undefined;
   }
-  if (icount !== undefined && ctx.replaying) return { kind: 'idle', wakeAtHostNs: Infinity };
+  if (icount !== undefined && !ctx.idleFollowsHost) return { kind: 'idle', wakeAtHostNs: Infinity };
   if (icount !== undefined) clocks.startIdleWarp();
   const hostNow = ctx.hostTime.monotonicNs();
   return { kind: 'idle', wakeAtHostNs: Math.min(nextVirtualNs === Infinity ? Infinity : hostNow + Math.max(0, nextVirtualNs - now), nextHostNs) };

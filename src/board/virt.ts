@@ -192,7 +192,7 @@ class VirtMachine implements Machine {
     }
     this.harts = harts;
     this.roundRobin = new RoundRobin(this.words, harts.length, config.quantum ?? DEFAULT_QUANTUM, (i) => this.runnable(i));
-    this.idleContext = { clocks: this.clocks, icount: config.icount, hostTime: host.time, replaying: host.rr?.mode === 'replay' };
+    this.idleContext = { clocks: this.clocks, icount: config.icount, hostTime: host.time, idleFollowsHost: host.rr?.idleFollowsHost ?? true };
     this.sbi?.attach(harts);
 
     this.clint = new Clint(this.arena, harts, { mtime: () => this.boardMtime() });
@@ -335,9 +335,7 @@ class VirtMachine implements Machine {
     const rr = this.host.rr;
     if (!guestVisible || rr === undefined || this.rtcClock === 'virtual') return ns;
     const clock = this.rtcClock === 'host' ? 'host' : 'realtime';
-    if (rr.mode === 'replay') return rr.clockRead(clock, ns, this.exactSteps());
-    rr.clockRead(clock, ns, this.exactSteps());
-    return ns;
+    return rr.clockRead(clock, ns, this.exactSteps());
   }
 
   /** Instructions executed so far, including the running hart's current run (exact inside MMIO). */
@@ -444,7 +442,7 @@ class VirtMachine implements Machine {
     if (this.clocks.idleWarping) {
       const ns = this.clocks.endIdleWarp();
       const rr = this.host.rr;
-      if (rr?.mode === 'record' && ns > 0) rr.clockWarp(ns, this.totalSteps);
+      if (ns > 0) rr?.clockWarp?.(ns, this.totalSteps);
     }
     let budget = Math.max(0, Math.floor(maxSteps));
     while (true) {

@@ -39,7 +39,7 @@ function workerRr(rr: VcpuRrChannels): { hooks: MachineRrHooks; onReset?: (icoun
     const inputs = rr.inputs === undefined ? undefined : new VcpuEventMailbox(rr.inputs);
     return {
       hooks: {
-        mode: 'replay',
+        idleFollowsHost: false,
         clockRead: (clock, ns, icount) => {
           const next = inputs?.takeFirst();
           if (next !== undefined && next.kind === clockReadKind(clock) && next.icount === icount) return next.value;
@@ -54,9 +54,12 @@ function workerRr(rr: VcpuRrChannels): { hooks: MachineRrHooks; onReset?: (icoun
   }
   return {
     hooks: {
-      mode: 'record',
+      idleFollowsHost: true,
       clockWarp: (ns, icount) => post(icount, VCPU_EVENT_CLOCK_WARP, ns),
-      clockRead: (clock, ns, icount) => post(icount, clockReadKind(clock), ns),
+      clockRead: (clock, ns, icount) => {
+        post(icount, clockReadKind(clock), ns);
+        return ns;
+      },
       backlogged,
       ...(interrupt !== undefined ? { interrupt } : {}),
     },
