@@ -26,19 +26,8 @@ export function encodeEvent(w: ByteWriter, e: ReplayEvent, prevIcount: number): 
   }
 }
 
-/**
- * Appends a progress checkpoint at `icount` (optional event 0x80 with an empty body), its icount
- * as a delta from `prevIcount`. Throws a RangeError (nothing appended) for a bad or decreasing icount.
- */
-export function encodeProgress(w: ByteWriter, icount: number, prevIcount: number): void {
-  if (!Number.isSafeInteger(icount) || icount < 0) throw new RangeError(`progress checkpoint: icount must be an integer in [0, 2^53), got ${icount}`);
-  if (icount < prevIcount) {
-    throw new RangeError(`progress checkpoint: icount ${icount} is before the previous event's ${prevIcount} (icounts may not decrease)`);
-  }
-  w.u8(PROGRESS_CODE);
-  w.varint(icount - prevIcount);
-  w.varint(0);
-}
+/** Progress checkpoints belong with the end of a recording (sources/end.ts); the log writer appends them. */
+export { encodeProgress } from '../sources/end.js';
 
 function encodeEventUnchecked(w: ByteWriter, e: ReplayEvent, prevIcount: number): void {
   const source = sourceOf(e);

@@ -14,7 +14,7 @@
  * | interrupts    | interrupts.ts   | interrupt (checkpoints)   |
  * | requests      | requests.ts     | request, monitor          |
  * | digests       | digests.ts      | digest (checkpoints)      |
- * | end           | end.ts          | end                       |
+ * | end           | end.ts          | end; progress (0x80)      |
  */
 import type { EventOf, ReplayEvent, ReplayEventKind } from '../log/events.js';
 import { BLOCK_COMPLETE, type BlockReplayDevice } from './block.js';
