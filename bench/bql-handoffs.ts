@@ -1,6 +1,6 @@
 /**
  * Figure 4: BQL traffic under a timer-heavy guest run threaded: CLINT timer interrupts 50 ticks
- * (5 us) apart, the hart waiting in WFI between them (timerProgram of src/board/asm-for-tests.ts).
+ * (5 us) apart, the hart waiting in WFI between them (timerProgram of test/support/board/asm.ts).
  * Counts BQL acquisitions by the main thread (its BigLock's counters) and by the vCPU thread (all
  * tickets handed out minus the main thread's), and hand-offs between the two threads.
  */
