@@ -6,7 +6,6 @@
  */
 import { resolve } from 'node:path';
 import { runMachine, RunnerError, type RunResult } from '../host/node/runner/index.js';
-import { ReplaySession } from '../host/node/replay/session.js';
 import { writeAll } from '../host/node/write-all.js';
 import { replayCommand } from '../host/node/replay-hint.js';
 import { checkImages, checkRrOptions, machineImages, parseRecordCommand, parseReplayCommand } from './rr.js';
@@ -61,10 +60,11 @@ function fixForRecording(o: RunOptions): RunOptions {
  * A replay started with QEMU's syntax (`rr=replay` and the machine options again) takes the RTC
  * start date the recording fixed from the log's header, unless the options name a date.
  */
-function withRecordedRtc(o: RunOptions): RunOptions {
+async function withRecordedRtc(o: RunOptions): Promise<RunOptions> {
   if (o.rr === undefined || (o.rtc !== undefined && o.rtc.base.kind === 'date')) return o;
   let recorded: readonly string[];
   try {
+    const { ReplaySession } = await import('../host/node/replay/session.js');
     const s = ReplaySession.open(o.rr.file);
     try {
       recorded = s.recordedMachine.argv;
@@ -90,7 +90,7 @@ async function runCommand(options: RunOptions, io: ProgramIo): Promise<number> {
   checkRrOptions(options);
   let o = options;
   if (o.rr?.mode === 'record') o = fixForRecording(o);
-  if (o.rr?.mode === 'replay') o = withRecordedRtc(o);
+  if (o.rr?.mode === 'replay') o = await withRecordedRtc(o);
   const run = o;
   return exitStatus(await runMachine(run, {
     program: PROGRAM,
@@ -114,9 +114,9 @@ export function errorPrefix(sub: Subcommand | undefined): string {
 }
 
 /** Parses the command line of a run, `record` or `replay`; usage errors carry status 2. */
-function parseProgramArgs(sub: Subcommand | undefined, args: readonly string[], io: ProgramIo): CommandLine {
+async function parseProgramArgs(sub: Subcommand | undefined, args: readonly string[], io: ProgramIo): Promise<CommandLine> {
   const cmd = sub === 'record' ? parseRecordCommand(args)
-    : sub === 'replay' ? parseReplayCommand(args, (line) => io.stderr(`${errorPrefix(sub)}${line}\n`))
+    : sub === 'replay' ? await parseReplayCommand(args, (line) => io.stderr(`${errorPrefix(sub)}${line}\n`))
       : parseCommandLine(args);
   if (cmd.kind === 'run') checkRrOptions(cmd.options);
   return cmd;
@@ -141,7 +141,7 @@ export async function main(argv: readonly string[], io: ProgramIo = PROCESS_IO):
   try {
     // Loaded only for `dump` (it brings the log reader): start-up time of every other run.
     if (sub === 'dump') return await (await import('./dump.js')).dumpMain(argv.slice(1), io);
-    cmd = parseProgramArgs(sub, sub === undefined ? argv : argv.slice(1), io);
+    cmd = await parseProgramArgs(sub, sub === undefined ? argv : argv.slice(1), io);
   } catch (e) {
     return reportError(e, prefix, io, EXIT_USAGE);
   }

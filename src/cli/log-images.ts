@@ -6,7 +6,7 @@
  * whose sha256 matches.
  */
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
-import { describeImage } from '../host/node/replay/log-file.js';
+import { describeImage } from '../host/node/replay/image-file.js';
 import type { LogImage } from '../replay/index.js';
 import { EXIT_ERROR } from './exit-status.js';
 import { CliError } from './option-syntax.js';

@@ -9,7 +9,6 @@ import type { RunOptions } from './options.js';
 import { parseCommandLine, PROGRAM, type CommandLine } from './options.js';
 import { CliError, parseKeyValues } from './option-syntax.js';
 import { EXIT_ERROR } from './exit-status.js';
-import { ReplaySession } from '../host/node/replay/session.js';
 import { locateImages, parseImageOverride, relocationNotices, withImagePaths, type ImageOverride, type RecordedImage } from './log-images.js';
 
 /**
@@ -148,7 +147,7 @@ export function parseReplayArgs(args: readonly string[]): ReplayRequest {
  * `replayvm replay [--image OLD=NEW]... FILE`: the recorded machine options, replaying FILE,
  * with each image where `locateImages` found it; `notice` gets a line per moved image.
  */
-export function parseReplayCommand(args: readonly string[], notice: (line: string) => void = () => {}): CommandLine {
+export async function parseReplayCommand(args: readonly string[], notice: (line: string) => void = () => {}): Promise<CommandLine> {
   const request = parseReplayArgs(args);
   if (request.kind === 'print') return request;
   const file = request.file;
@@ -156,6 +155,8 @@ export function parseReplayCommand(args: readonly string[], notice: (line: strin
   let argv: readonly string[];
   let images: readonly RecordedImage[];
   try {
+    // Loaded only to replay: a plain run does not load the log code (start-up time).
+    const { ReplaySession } = await import('../host/node/replay/session.js');
     const s = ReplaySession.open(file);
     try {
       argv = s.recordedMachine.argv;

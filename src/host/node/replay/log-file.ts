@@ -7,20 +7,18 @@
  * at every moment the file is a valid prefix: header, whole chunks, maybe a partial last chunk.
  * An existing file is never truncated unless `overwrite: true` is given.
  */
-import { createHash } from 'node:crypto';
 import { closeSync, fdatasyncSync, fstatSync, fsyncSync, openSync, readSync, unlinkSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import {
   LogReader, LogWriter, type ByteSource, type Compress, type Decompress, type LogHeaderInit,
-  type LogImage, type LogSink, type LogWriterOptions, type ReadAllResult,
+  type LogSink, type LogWriterOptions, type ReadAllResult,
 } from '../../../replay/index.js';
 import { errnoText } from '../errno-text.js';
+import { LogFileError } from './log-file-error.js';
 
-/** A host-side problem with the log file itself (cannot open, exists...); one line. */
-export class LogFileError extends Error {
-  override name = 'LogFileError';
-}
+export { LogFileError } from './log-file-error.js';
+export { describeImage } from './image-file.js';
 
 
 /** deflate-raw at `level` (zlib's 1..9; default 6). */
@@ -177,29 +175,5 @@ export function readLogFile(path: string): ReadAllResult {
     return reader.readAll();
   } finally {
     reader.close();
-  }
-}
-
-/** The header's description of an image file: its size and SHA-256. Throws LogFileError. */
-export function describeImage(role: string, path: string): LogImage {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new LogFileError(`cannot open '${path}': ${errnoText(e)}`);
-  }
-  try {
-    const hash = createHash('sha256');
-    const buf = new Uint8Array(1 << 20);
-    let size = 0;
-    while (true) {
-      const n = readSync(fd, buf, 0, buf.length, null);
-      if (n === 0) break;
-      hash.update(buf.subarray(0, n));
-      size += n;
-    }
-    return { role, path, sha256: hash.digest('hex'), size };
-  } finally {
-    closeSync(fd);
   }
 }

@@ -75,7 +75,7 @@ export async function runMachine(o: RunConfig, env: RunnerEnv): Promise<RunResul
   }
   let hostConsole: HostConsole | undefined;
   let virtioHost: VirtioHost | undefined;
-  const mode = openReplayMode(o, env);
+  const mode = await openReplayMode(o, env);
   const cleanup = (): void => {
     hostConsole?.close();
     traceLog.close();
