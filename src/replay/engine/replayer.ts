@@ -118,14 +118,14 @@ export class Replayer {
     return next === undefined ? 'the end of the log' : describeEvent(next);
   }
 
-  /** The instruction count of the next event, or undefined at the end of the log. */
+  /**
+   * The instruction count of the next event, or undefined at the end of the log (the replay
+   * driver then runs on to the last count the log reached: its report's lastIcount, which
+   * counts interrupt checkpoints and progress checkpoints alike).
+   */
   nextIcount(): number | undefined {
     this.pullCheckpoints();
-    const e = this.source.peek();
-    if (e !== undefined) return e.icount;
-    // The log ran out (a crashed recording): run on to its last interrupt checkpoint.
-    const last = this.interrupts.last;
-    return last !== undefined && last.icount > this.machine.totalSteps ? last.icount : undefined;
+    return this.source.peek()?.icount;
   }
 
   /**

@@ -47,11 +47,6 @@ export class InterruptCheckpoints {
     this.expected.push(e);
   }
 
-  /** The last checkpoint set aside, matched or not. */
-  get last(): InterruptEvent | undefined {
-    return this.expected[this.expected.length - 1];
-  }
-
   /**
    * Replaying: an interrupt the vCPU thread took must be the next checkpoint (`pull` sets aside
    * the ones at the head of the log first); stops the replay at the interrupt's own count if not.
