@@ -7,7 +7,7 @@ import tseslint from 'typescript-eslint';
 const NODE_BUILTINS = ['fs', 'path', 'os', 'net', 'child_process', 'worker_threads', 'crypto',
   'zlib', 'tty', 'readline', 'events', 'stream', 'util', 'url', 'process', 'buffer', 'timers'];
 
-export const CORE_FOLDERS = ['cpu', 'memory', 'devices', 'board', 'main-loop', 'threads', 'replay', 'snapshot', 'net'];
+export const CORE_FOLDERS = ['cpu', 'memory', 'devices', 'board', 'main-loop', 'threads', 'replay', 'snapshot', 'net', 'block'];
 
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'guest/**/build/**'] },

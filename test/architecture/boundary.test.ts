@@ -26,7 +26,7 @@ const cases: Array<[string, string]> = [
   ['export const f = (): unknown => document.body;\n', 'DOM'],
 ];
 
-for (const folder of ['cpu', 'memory', 'devices', 'board', 'main-loop', 'threads', 'net']) {
+for (const folder of ['cpu', 'memory', 'devices', 'board', 'main-loop', 'threads', 'net', 'block']) {
   for (const [code, expected] of cases) {
     test(`core folder src/${folder} rejects: ${code.split('\n')[0]}`, async () => {
       const messages = await boundaryMessages(code, `src/${folder}/boundary-probe.ts`);

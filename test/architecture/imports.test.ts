@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import {
-  buildModuleGraph, describeBadImports, findCycles, importSpecifiers, layerViolations, replayInternalsImports, resolveImport,
+  buildModuleGraph, describeBadImports, findCycles, FRONT_DOORS, frontDoorViolations, importSpecifiers, layerViolations, replayInternalsImports, resolveImport,
 } from './module-graph.js';
 
 const repoRoot = fileURLToPath(new URL('../../..', import.meta.url));
@@ -92,5 +92,11 @@ test('the real tree: no import from a lower layer to a higher one', () => {
 test('the real tree: only src/replay/index.ts is imported from outside src/replay', () => {
   assert.ok(tree.has('src/replay/index.ts'), 'src/replay/index.ts is missing');
   const bad = replayInternalsImports(tree);
+  assert.deepEqual(bad, [], describeBadImports(bad));
+});
+
+test('the real tree: every front door (FRONT_DOORS) is the only way into its subsystem', () => {
+  for (const name of FRONT_DOORS) assert.ok(tree.has(`src/${name}/index.ts`), `src/${name}/index.ts is missing`);
+  const bad = frontDoorViolations(tree);
   assert.deepEqual(bad, [], describeBadImports(bad));
 });

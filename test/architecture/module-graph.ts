@@ -12,7 +12,7 @@ import { join, posix } from 'node:path';
  * Documented in docs/architecture.md ("Layers"). A new top-level folder of src/ must be added here.
  */
 export const LAYERS: readonly string[] = [
-  'memory', 'cpu', 'devices', 'main-loop', 'board', 'threads', 'net', 'replay', 'monitor', 'host', 'cli',
+  'memory', 'cpu', 'devices', 'main-loop', 'board', 'threads', 'net', 'block', 'replay', 'monitor', 'host', 'cli',
 ];
 
 /** Module (path relative to the repository, e.g. `src/cpu/hart.ts`) -> the modules it imports. */
@@ -156,16 +156,31 @@ export function layerViolations(graph: ModuleGraph, layers: readonly string[] = 
 /** The one module of src/replay that code outside it may import. */
 export const REPLAY_FRONT_DOOR = 'src/replay/index.ts';
 
-/** Imports of src/replay internals from outside src/replay (tests there may use internals). */
-export function replayInternalsImports(graph: ModuleGraph): BadImport[] {
+/** Subsystems with a front door: code outside `src/NAME/` imports only `src/NAME/index.ts`. */
+export const FRONT_DOORS: readonly string[] = ['replay', 'block'];
+
+/**
+ * Imports of a subsystem's internals from outside it (tests inside it may use internals).
+ * @param subsystems the folders of src/ whose index.ts is their only door.
+ */
+export function frontDoorViolations(graph: ModuleGraph, subsystems: readonly string[] = FRONT_DOORS): BadImport[] {
   const out: BadImport[] = [];
-  for (const [from, targets] of graph) {
-    if (from.startsWith('src/replay/')) continue;
-    for (const to of targets) {
-      if (to.startsWith('src/replay/') && to !== REPLAY_FRONT_DOOR) out.push({ from, to, why: `only ${REPLAY_FRONT_DOOR} may be imported from outside src/replay` });
+  for (const name of subsystems) {
+    const inside = `src/${name}/`;
+    const door = `${inside}index.ts`;
+    for (const [from, targets] of graph) {
+      if (from.startsWith(inside)) continue;
+      for (const to of targets) {
+        if (to.startsWith(inside) && to !== door) out.push({ from, to, why: `only ${door} may be imported from outside src/${name}` });
+      }
     }
   }
   return out;
+}
+
+/** Imports of src/replay internals from outside src/replay (tests there may use internals). */
+export function replayInternalsImports(graph: ModuleGraph): BadImport[] {
+  return frontDoorViolations(graph, ['replay']);
 }
 
 /** One line per bad import, for an assertion message. */
