@@ -12,3 +12,4 @@ export { MemoryImageFile } from './memory-file.js';
 export { Qcow2Image, type Qcow2OpenOptions } from './qcow2/qcow2-image.js';
 export { createQcow2, type CreateQcow2Options } from './qcow2/create.js';
 export type { Qcow2Header, FeatureName } from './qcow2/header.js';
+export type { SnapshotInfo, CreateSnapshotOptions } from './qcow2/snapshots.js';

@@ -23,6 +23,10 @@ import { HeaderField, Incompatible, parseHeader, type Qcow2Header } from './head
 import { type ClusterMapping, compressedClusters, geometryOf } from './layout.js';
 import { Refcounts } from './refcounts.js';
 import { rebuildRefcounts } from './rebuild-refcounts.js';
+import {
+  type CreateSnapshotOptions, type SnapshotInfo, type SnapshotIo,
+  applySnapshot, createSnapshot, deleteSnapshot, readVmState, snapshotInfo,
+} from './snapshots.js';
 import { MAX_SNAPSHOT_TABLE_BYTES, parseSnapshotTable, type SnapshotEntry } from './snapshot-table.js';
 
 /** How to open a qcow2 image. */
@@ -103,12 +107,6 @@ export class Qcow2Image implements BlockImage {
     return new Qcow2Image(file, header, internals, readOnly, options.backing);
   }
 
-  /** The virtual offset where snapshots keep their machine state (the first L1 entry past the disk). */
-  get vmStateOffset(): number {
-    const per = this.internals.g.bytesPerL1Entry;
-    return Math.ceil(this.virtualSize / per) * per;
-  }
-
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this, offset, length);
     return this.track(() => this.readAt(offset, length, undefined));
@@ -134,6 +132,45 @@ export class Qcow2Image implements BlockImage {
     });
     await this.file.close();
     await this.backing?.close();
+  }
+
+  /** The internal snapshots, in table order. */
+  listSnapshots(): SnapshotInfo[] {
+    return this.internals.snapshots.map(snapshotInfo);
+  }
+
+  /**
+   * Takes an internal snapshot of the disk (and stores `vmState` with it, past the disk),
+   * as `qemu-img snapshot -c` / savevm do. Waits for requests in flight first.
+   */
+  async createSnapshot(options: CreateSnapshotOptions): Promise<SnapshotInfo> {
+    this.checkWritable();
+    return createSnapshot(this.internals, this.snapshotIo(), options);
+  }
+
+  /** Reverts the disk to snapshot `idOrName` (by id, else by name), as `qemu-img snapshot -a`. */
+  async applySnapshot(idOrName: string): Promise<void> {
+    this.checkWritable();
+    await applySnapshot(this.internals, this.snapshotIo(), idOrName);
+  }
+
+  /** Deletes snapshot `idOrName` (by id, else by name), as `qemu-img snapshot -d`. */
+  async deleteSnapshot(idOrName: string): Promise<void> {
+    this.checkWritable();
+    await deleteSnapshot(this.internals, this.snapshotIo(), idOrName);
+  }
+
+  /** The machine state stored with snapshot `idOrName` (empty if it has none). */
+  async readVmState(idOrName: string): Promise<Uint8Array> {
+    return readVmState(this.internals, this.snapshotIo(), idOrName);
+  }
+
+  private snapshotIo(): SnapshotIo {
+    return {
+      idle: () => this.idle(),
+      writeAt: (offset, data) => this.track(() => this.writeAt(offset, data)),
+      readAt: (offset, length, l1) => this.track(() => this.readAt(offset, length, l1)),
+    };
   }
 
   /** Resolves when no request is in flight. */
