@@ -245,9 +245,17 @@ export interface NewHeader {
 /**
  * The first bytes of a new version 3 image as `qemu-img create -f qcow2` writes them: the
  * 112-byte header (refcount_order 4, zlib), the backing format extension, QEMU's feature name
- * table, the end marker, then the backing file name. Throws if it does not fit in one cluster.
+ * table (if it fits), the end marker, then the backing file name. Throws if it does not fit
+ * in one cluster.
  */
 export function buildHeader(h: NewHeader): Uint8Array {
+  // QEMU leaves the feature name table out unless it leaves room in the cluster (it does not
+  // with 512-byte clusters).
+  const full = buildHeaderWith(h, true, false);
+  return full.length < 2 ** h.clusterBits ? full : buildHeaderWith(h, false, true);
+}
+
+function buildHeaderWith(h: NewHeader, withFeatureNames: boolean, checkFit: boolean): Uint8Array {
   const clusterSize = 2 ** h.clusterBits;
   const headerLength = 112;
   const exts: Array<{ type: number; data: Uint8Array }> = [];
@@ -258,14 +266,14 @@ export function buildHeader(h: NewHeader): Uint8Array {
     table[i * 48 + 1] = f.bit;
     table.set(encodeText(f.name), i * 48 + 2);
   });
-  exts.push({ type: Extension.featureNames, data: table });
+  if (withFeatureNames) exts.push({ type: Extension.featureNames, data: table });
   let length = headerLength;
   for (const e of exts) length += 8 + roundUp(e.data.length, 8);
   length += 8;
   const backing = h.backingFile !== undefined ? encodeText(h.backingFile) : undefined;
   if (backing !== undefined && backing.length > MAX_BACKING_NAME) throw new ImageError(`backing file name too long (${backing.length} bytes, at most ${MAX_BACKING_NAME})`);
   const total = length + (backing?.length ?? 0);
-  if (total > clusterSize) throw new ImageError(`the header and backing file name (${total} bytes) do not fit in one ${clusterSize}-byte cluster`);
+  if (checkFit && total > clusterSize) throw new ImageError(`the header and backing file name (${total} bytes) do not fit in one ${clusterSize}-byte cluster`);
   const out = new Uint8Array(total);
   const v = viewOf(out);
   v.setUint32(0, QCOW2_MAGIC);
