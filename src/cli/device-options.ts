@@ -324,7 +324,7 @@ export function resolveDevices(
   for (const n of netdevs) if (!netdevUsed.has(n.id)) warnings.push(`netdev ${n.id} has no peer`);
   const unusedDrives: DriveSpec[] = [];
   for (const entry of driveEntries) {
-    if (entry.usedBy === undefined && entry.option.driver === 'raw') unusedDrives.push(entry.option);
+    if (entry.usedBy === undefined && entry.option.driver === 'image') unusedDrives.push(entry.option);
   }
   return { devices: plans, warnings, unusedDrives };
 }
@@ -340,6 +340,6 @@ function inUse(entry: DriveEntry): string {
 /** The image under a blkreplay drive, with the wrapper's read-only and snapshot settings folded in. */
 function blkreplayImage(d: BlkreplayDriveSpec, driveById: ReadonlyMap<string, DriveEntry>): DriveSpec {
   const image = driveById.get(d.image)?.option;
-  if (image === undefined || image.driver !== 'raw') throw new CliError(`${d.where}: Cannot find device='${d.image}' nor node-name='${d.image}'`);
+  if (image === undefined || image.driver !== 'image') throw new CliError(`${d.where}: Cannot find device='${d.image}' nor node-name='${d.image}'`);
   return { ...image, readOnly: image.readOnly || d.readOnly, snapshot: image.snapshot || d.snapshot };
 }

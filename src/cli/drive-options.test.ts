@@ -26,21 +26,28 @@ test('QEMU identifiers', () => {
   }
 });
 
-test('a raw file drive and its defaults (if=none, as QEMU riscv virt)', () => {
+test('an image drive and its defaults (if=none, as QEMU riscv virt; the format probed)', () => {
   assert.deepEqual(parseDriveOption('file=disk.img'), {
-    driver: 'raw', file: 'disk.img', formatGiven: false, where: '-drive file=disk.img', interface: 'none',
+    driver: 'image', file: 'disk.img', where: '-drive file=disk.img', interface: 'none',
     readOnly: false, snapshot: false, cache: 'writeback',
   });
   assert.deepEqual(parseDriveOption('file=a,,b.img,format=raw,if=virtio,id=hd0,readonly=on,snapshot=on,cache=unsafe'), {
-    driver: 'raw', file: 'a,b.img', formatGiven: true, where: '-drive file=a,,b.img,format=raw,if=virtio,id=hd0,readonly=on,snapshot=on,cache=unsafe',
+    driver: 'image', file: 'a,b.img', format: 'raw', where: '-drive file=a,,b.img,format=raw,if=virtio,id=hd0,readonly=on,snapshot=on,cache=unsafe',
     id: 'hd0', interface: 'virtio', readOnly: true, snapshot: true, cache: 'unsafe',
   });
   const flags = parseDriveOption('file=x.img,if=none,snapshot,readonly,id=img-direct');
   assert.equal(flags.snapshot, true);
   assert.equal(flags.readOnly, true);
-  assert.equal(parseDriveOption('file=x,driver=raw').driver, 'raw');
-  assert.equal(parseDriveOption('file=x,driver=file').driver, 'raw');
-  assert.equal(parseDriveOption('file=x,media=disk').driver, 'raw');
+  const format = (text: string): string | undefined => {
+    const d = parseDriveOption(text);
+    assert.equal(d.driver, 'image');
+    return d.driver === 'image' ? d.format : 'not an image';
+  };
+  assert.equal(format('file=x,driver=raw'), 'raw');
+  assert.equal(format('file=x,driver=file'), 'raw');
+  assert.equal(format('file=x,format=qcow2'), 'qcow2');
+  assert.equal(format('file=x,driver=qcow2,if=virtio'), 'qcow2');
+  assert.equal(format('file=x,media=disk'), undefined);
   for (const cache of ['writeback', 'writethrough', 'none', 'directsync', 'unsafe']) {
     assert.equal(parseDriveOption(`file=x,cache=${cache}`).cache, cache);
   }
@@ -58,8 +65,8 @@ test('the blkreplay wrapper', () => {
 });
 
 test('errors carry QEMU messages', () => {
-  fails('file=disk.qcow2,format=qcow2', "format 'qcow2' is not supported (raw only)");
-  fails('file=disk.qcow2,driver=qcow2', "format 'qcow2' is not supported (raw only)");
+  fails('file=disk.vmdk,format=vmdk', "format 'vmdk' is not supported (raw, qcow2)");
+  fails('file=disk.vdi,driver=vdi', "driver 'vdi' is not supported (raw, qcow2)");
   fails('file=x,format=raw,driver=raw', "Cannot specify both 'driver' and 'format'");
   fails('file=x,foo=bar', "Invalid parameter 'foo'");
   fails('disk.img', "Invalid parameter 'disk.img'");

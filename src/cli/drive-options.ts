@@ -1,10 +1,11 @@
 /**
- * `-drive file=PATH[,format=raw][,if=none|virtio][,id=ID][,readonly=on|off][,snapshot=on|off]
+ * `-drive file=PATH[,format=raw|qcow2][,if=none|virtio][,id=ID][,readonly=on|off][,snapshot=on|off]
  * [,cache=writeback|writethrough|none|directsync|unsafe]` and the record/replay wrapper
  * `-drive driver=blkreplay,if=none,image=ID,id=ID2`, parsed as QEMU's drive_new does, with
  * QEMU's messages after the usual `-drive TEXT: ` prefix. Pure: the file is opened later
  * (src/host/node/block/open.ts).
  */
+import type { ImageFormat } from '../block/index.js';
 import type { CacheMode } from '../host/node/block/block-backend.js';
 import type { DriveCommon, DriveInterface, DriveSpec } from '../host/node/virtio-plan.js';
 import { CliError, checkQemuId, parseQemuOpts, qemuBoolValue } from './option-syntax.js';
@@ -100,8 +101,10 @@ export function parseDriveOption(text: string, option = '-drive'): DriveOption {
     return { driver: 'blkreplay', image, ...common };
   }
   const fmt = format ?? driver;
-  if (fmt !== undefined && fmt !== 'raw' && fmt !== 'file') fail(`format '${fmt}' is not supported (raw only)`);
+  // driver=file is QEMU's protocol layer alone: the file's bytes, as format=raw.
+  const imageFormat: ImageFormat | undefined = fmt === 'file' || fmt === 'raw' ? 'raw' : fmt === 'qcow2' ? 'qcow2' : undefined;
+  if (fmt !== undefined && imageFormat === undefined) fail(`${format !== undefined ? 'format' : 'driver'} '${fmt}' is not supported (raw, qcow2)`);
   if (image !== undefined) fail("Invalid parameter 'image' (only with driver=blkreplay)");
   if (file === undefined || file === '') return fail('Device needs media, but drive is empty (give file=PATH)');
-  return { driver: 'raw', file, formatGiven: fmt !== undefined, ...common };
+  return { driver: 'image', file, ...(imageFormat === undefined ? {} : { format: imageFormat }), ...common };
 }

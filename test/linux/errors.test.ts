@@ -58,10 +58,11 @@ test('a disk image whose size is not a multiple of 512: one-line error', async (
     /not a multiple of 512/);
 });
 
-test('other bad -drive values: format=qcow2, an unknown drive= id', async () => {
+test('other bad -drive values: format=qcow2 on a raw file, format=vmdk, an unknown drive= id', async () => {
   const img = join(tmp, 'ok.img');
   writeFileSync(img, new Uint8Array(512 * 8));
-  assertOneLineError(await runLinux(['-drive', `file=${img},format=qcow2,if=virtio`]), /format 'qcow2' is not supported/, 2);
+  assertOneLineError(await runLinux(['-drive', `file=${img},format=qcow2,if=virtio`]), new RegExp(`-drive file=${escape(img)},format=qcow2,if=virtio: .*${escape(img)}`), 1);
+  assertOneLineError(await runLinux(['-drive', `file=${img},format=vmdk,if=virtio`]), /format 'vmdk' is not supported \(raw, qcow2\)/, 2);
   assertOneLineError(await runLinux(['-device', 'virtio-blk-device,drive=nope']), /-device virtio-blk-device,drive=nope: .*'nope'/, 2);
 });
 

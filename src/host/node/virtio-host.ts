@@ -9,9 +9,8 @@ import type { Machine } from '../../board/machine-api.js';
 import type { BlockBackend, EntropyBackend, NetBackend, NetReceiver, VirtioBackend, VirtioDeviceSpec } from '../../devices/virtio/index.js';
 import type { VirtioDevicePlan } from './virtio-plan.js';
 import type { MainLoop } from '../../main-loop/main-loop.js';
-import { stat } from 'node:fs/promises';
 import type { ReplayDevices } from '../../replay/index.js';
-import { BlockBackendError, OverlayBlockBackend, openBlockBackend, type ClosableBlockBackend } from './block/open.js';
+import { OverlayBlockBackend, imageVirtualSize, openBlockBackend, type ClosableBlockBackend } from './block/open.js';
 import { openEntropyBackend, type ClosableEntropyBackend } from './rng/entropy-backend.js';
 
 /** A network backend the host opened (user or socket netdev), before wrapping. */
@@ -145,15 +144,6 @@ function wrapNet(slot: number, b: NetBackend, d: Deliverer, taps: Taps): NetBack
   };
 }
 
-/** A disk image's size, with the block backend's error for a missing file. */
-async function imageSize(path: string): Promise<number> {
-  try {
-    return (await stat(path)).size;
-  } catch (e) {
-    throw new BlockBackendError(`-drive file=${path}: Could not open '${path}': ${e instanceof Error ? e.message : String(e)}`);
-  }
-}
-
 /**
  * Replay: a backend of any kind that never completes by itself. Requests are numbered in the
  * order the device issues them (as when recording) and complete when the log says; received
@@ -282,7 +272,8 @@ export class VirtioHost {
       const r = new ReplayBackend();
       this.replay.set(plan.slot, r);
       if (plan.kind === 'blk') {
-        const byteLength = await imageSize(plan.drive.file);
+        // The disk's size as the recording's guest saw it: a qcow2 image's virtual size.
+        const byteLength = await imageVirtualSize(plan.drive);
         this.backends.set(plan.slot, r.block(byteLength, plan.drive.readOnly));
         this.devices.push({ slot: plan.slot, spec: { kind: 'blk', byteLength, readOnly: plan.drive.readOnly, ...(plan.serial !== undefined ? { serial: plan.serial } : {}) } });
       } else if (plan.kind === 'net') {
@@ -296,7 +287,7 @@ export class VirtioHost {
     }
     switch (plan.kind) {
       case 'blk': {
-        const b: ClosableBlockBackend = await openBlockBackend(plan.drive);
+        const b: ClosableBlockBackend = await openBlockBackend(plan.drive, (text) => onError(`warning: ${text}`));
         this.closers.push(() => b.close());
         if (b instanceof OverlayBlockBackend) this.overlays.set(plan.slot, b);
         this.backends.set(plan.slot, wrapBlock(plan.slot, b, d, this.taps));

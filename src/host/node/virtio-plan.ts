@@ -4,6 +4,7 @@
  * backends and the runner read. Types only; defined here so that nothing below src/cli
  * imports from it.
  */
+import type { ImageFormat } from '../../block/index.js';
 import type { CacheMode } from './block/block-backend.js';
 import type { EntropySource } from './rng/entropy-backend.js';
 
@@ -24,12 +25,15 @@ export interface DriveCommon {
   readonly cache: CacheMode;
 }
 
-/** A raw image file: what the host block backend opens (`openBlockBackend(spec)`). */
+/** A disk image file: what the host block backend opens (`openBlockBackend(spec)`). */
 export interface DriveSpec extends DriveCommon {
-  readonly driver: 'raw';
+  readonly driver: 'image';
   readonly file: string;
-  /** `format=raw` or `driver=raw|file` was given; else raw is assumed (and a qcow2 image refused). */
-  readonly formatGiven: boolean;
+  /**
+   * `format=` or `driver=` (`file` is raw); without it the format is probed from the file, as
+   * QEMU does (a probed raw image gets QEMU's warning and its sector-0 restriction).
+   */
+  readonly format?: ImageFormat;
 }
 
 /** One `hostfwd=` rule of a user-mode network. */

@@ -6,6 +6,7 @@
  * image is accepted, and errors are one-line strings.
  */
 import type { BlockBackend } from '../../../devices/virtio/device-api.js';
+import type { ImageFormat } from '../../../block/index.js';
 
 export type { BlockBackend };
 
@@ -43,8 +44,8 @@ export interface BlockOpenSpec {
    * does. Without it messages start with `-drive file=PATH`.
    */
   readonly where?: string;
-  /** False when neither `format=` nor `driver=` was given (raw is assumed; a qcow2 image is refused). */
-  readonly formatGiven?: boolean;
+  /** `format=` / `driver=`; undefined probes the format from the file, as QEMU does. */
+  readonly format?: ImageFormat;
 }
 
 /** Opening a block backend failed; the message is one line, starting with the `-drive` option. */
@@ -71,3 +72,25 @@ export function requestProblem(byteLength: number, offset: number, length: numbe
 
 /** The empty array returned with a failed read. */
 export const NO_DATA = new Uint8Array(0);
+
+/**
+ * `backend`, whose `close` also runs `release` (dropping its image locks) once the backend has
+ * closed. Requests go straight to `backend`.
+ */
+export function closingWith(backend: ClosableBlockBackend, release: () => Promise<void>): ClosableBlockBackend {
+  return {
+    byteLength: backend.byteLength,
+    readOnly: backend.readOnly,
+    cache: backend.cache,
+    read: backend.read.bind(backend),
+    write: backend.write.bind(backend),
+    flush: backend.flush.bind(backend),
+    close: async () => {
+      try {
+        await backend.close();
+      } finally {
+        await release();
+      }
+    },
+  };
+}

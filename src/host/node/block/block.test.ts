@@ -174,11 +174,14 @@ test('open errors are one line, in QEMU words', async (t) => {
   const header = new Uint8Array(512);
   header.set([0x51, 0x46, 0x49, 0xfb, 0, 0, 0, 3]);
   writeFileSync(qcow, header);
-  await rejectsWith(openBlockBackend(spec(qcow)),
-    `-drive file=${qcow}: '${qcow}' is a qcow2 image: format 'qcow2' is not supported (raw only; convert it with qemu-img convert -O raw)`);
-  const b = await openBlockBackend(spec(qcow, { formatGiven: true })); // format=raw: taken as raw
+  const b = await openBlockBackend(spec(qcow, { format: 'raw' })); // format=raw: the file's bytes, as QEMU
   assert.equal(b.byteLength, 512);
+  assert.deepEqual(await read(b, 0, 512), header);
   await b.close();
+  const vmdk = join(dir, 'v.img');
+  writeFileSync(vmdk, new Uint8Array([...'KDMV'].map((c) => c.charCodeAt(0)).concat(new Array<number>(508).fill(0))));
+  await rejectsWith(openBlockBackend(spec(vmdk)),
+    `-drive file=${vmdk}: '${vmdk}' is a vmdk image: format 'vmdk' is not supported (raw, qcow2; convert it with qemu-img convert -O qcow2)`);
   const empty = join(dir, 'empty.img');
   writeFileSync(empty, new Uint8Array(0));
   const e = await openBlockBackend(spec(empty));

@@ -9,9 +9,7 @@ import {
   type BlockOpenSpec, type CacheMode, type ClosableBlockBackend,
 } from './block-backend.js';
 import { errnoText } from '../errno-text.js';
-
-/** The first bytes of a qcow2 image ("QFI\xfb"). */
-const QCOW2_MAGIC = [0x51, 0x46, 0x49, 0xfb];
+import { RequestTracker } from './request-tracker.js';
 
 /** The `-drive ...` prefix of a spec's messages. */
 export function driveWhere(spec: Pick<BlockOpenSpec, 'file' | 'where'>): string {
@@ -20,9 +18,7 @@ export function driveWhere(spec: Pick<BlockOpenSpec, 'file' | 'where'>): string 
 
 /** A raw image file opened read-write, or read-only with `readonly=on` (and under a snapshot overlay). */
 export class FileBlockBackend implements ClosableBlockBackend {
-  private pending = 0;
-  private readonly idleWaiters: Array<() => void> = [];
-  private closing: Promise<void> | undefined;
+  private readonly requests = new RequestTracker();
 
   private constructor(
     private readonly handle: FileHandle,
@@ -32,7 +28,7 @@ export class FileBlockBackend implements ClosableBlockBackend {
   ) {}
 
   /**
-   * Opens `spec.file` (ignoring `spec.snapshot`: see openBlockBackend). Rejects with a
+   * Opens `spec.file` (ignoring `spec.snapshot` and `spec.format`: see openBlockBackend). Rejects with a
    * one-line BlockBackendError naming the option, in QEMU's words where QEMU has some:
    * `-drive file=disk.img: Could not open 'disk.img': No such file or directory`.
    */
@@ -55,14 +51,6 @@ export class FileBlockBackend implements ClosableBlockBackend {
       if (st.size % SECTOR_SIZE !== 0) {
         fail(`image size of '${spec.file}' (${st.size} bytes) is not a multiple of ${SECTOR_SIZE} bytes`);
       }
-      if (spec.formatGiven !== true && st.size >= QCOW2_MAGIC.length) {
-        // QEMU would probe the format; we only do raw, so refuse rather than expose qcow2's metadata.
-        const head = new Uint8Array(QCOW2_MAGIC.length);
-        await handle.read(head, 0, head.length, 0);
-        if (QCOW2_MAGIC.every((b, i) => head[i] === b)) {
-          fail(`'${spec.file}' is a qcow2 image: format 'qcow2' is not supported (raw only; convert it with qemu-img convert -O raw)`);
-        }
-      }
       return new FileBlockBackend(handle, st.size, spec.readOnly, spec.cache);
     } catch (e) {
       await handle.close().catch(() => undefined);
@@ -72,33 +60,33 @@ export class FileBlockBackend implements ClosableBlockBackend {
   }
 
   read(offset: number, length: number, done: (err: string | undefined, data: Uint8Array) => void): void {
-    const problem = this.closing !== undefined ? 'the drive is closed' : requestProblem(this.byteLength, offset, length);
+    const problem = this.requests.closed ? 'the drive is closed' : requestProblem(this.byteLength, offset, length);
     if (problem !== undefined) {
       setImmediate(() => done(problem, NO_DATA));
       return;
     }
     const data = new Uint8Array(length);
-    this.track(this.readFully(data, offset), (e) => {
+    this.requests.track(this.readFully(data, offset), (e) => {
       if (e === undefined) done(undefined, data);
       else done(`read error at offset ${offset}: ${errnoText(e)}`, NO_DATA);
     });
   }
 
   write(offset: number, data: Uint8Array, done: (err: string | undefined) => void): void {
-    const problem = this.closing !== undefined ? 'the drive is closed'
+    const problem = this.requests.closed ? 'the drive is closed'
       : this.readOnly ? 'the drive is read-only'
         : requestProblem(this.byteLength, offset, data.length);
     if (problem !== undefined) {
       setImmediate(() => done(problem));
       return;
     }
-    this.track(this.writeFully(data, offset), (e) => {
+    this.requests.track(this.writeFully(data, offset), (e) => {
       done(e === undefined ? undefined : `write error at offset ${offset}: ${errnoText(e)}`);
     });
   }
 
   flush(done: (err: string | undefined) => void): void {
-    if (this.closing !== undefined) {
+    if (this.requests.closed) {
       setImmediate(() => done('the drive is closed'));
       return;
     }
@@ -107,28 +95,12 @@ export class FileBlockBackend implements ClosableBlockBackend {
       setImmediate(() => done(undefined));
       return;
     }
-    this.track(this.handle.datasync(), (e) => done(e === undefined ? undefined : `flush error: ${errnoText(e)}`));
+    this.requests.track(this.handle.datasync(), (e) => done(e === undefined ? undefined : `flush error: ${errnoText(e)}`));
   }
 
   /** Waits for the requests in flight, then closes the file. Later requests fail. */
   close(): Promise<void> {
-    this.closing ??= (async () => {
-      if (this.pending > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve));
-      await this.handle.close();
-    })();
-    return this.closing;
-  }
-
-  /** Runs `work`, then `finish` with its error (undefined on success). */
-  private track(work: Promise<unknown>, finish: (e: unknown) => void): void {
-    this.pending++;
-    const settle = (e: unknown): void => {
-      this.pending--;
-      if (this.pending === 0) for (const wake of this.idleWaiters.splice(0)) wake();
-      finish(e);
-    };
-    // A throwing `finish` is the caller's bug: it surfaces as an unhandled rejection.
-    work.then(() => settle(undefined), (e: unknown) => settle(e ?? new Error('failed')));
+    return this.requests.close(() => this.handle.close());
   }
 
   private async readFully(data: Uint8Array, offset: number): Promise<void> {
