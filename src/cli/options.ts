@@ -76,7 +76,8 @@ const OPTION_GROUPS: ReadonlyArray<readonly [string, readonly OptionHelp[]]> = [
     { forms: ['-name NAME'], help: 'name the guest' },
   ]],
   ['Block device options', [
-    { forms: ['-drive file=PATH[,format=raw][,if=none|virtio][,id=ID]', '       [,readonly=on][,snapshot=on][,cache=MODE]'], help: 'a disk image' },
+    { forms: ['-drive file=PATH[,format=raw|qcow2][,if=none|virtio][,id=ID]', '       [,readonly=on][,snapshot=on][,cache=MODE]'],
+      help: 'a disk image (raw or qcow2, probed without format=), locked against other writers as QEMU locks it' },
     { forms: ['-snapshot'], help: 'write disk changes to temporary overlays; images are never modified' },
   ]],
   ['Display options', [

@@ -16,6 +16,14 @@ export function driveWhere(spec: Pick<BlockOpenSpec, 'file' | 'where'>): string 
   return spec.where ?? `-drive file=${spec.file.replaceAll(',', ',,')}`;
 }
 
+/**
+ * The size of the disk a raw file of `fileSize` bytes makes: whole sectors, the last one
+ * completed with zeros (as QEMU, whose block layer counts sectors rounding up).
+ */
+export function rawDiskSize(fileSize: number): number {
+  return Math.ceil(fileSize / SECTOR_SIZE) * SECTOR_SIZE;
+}
+
 /** A raw image file opened read-write, or read-only with `readonly=on` (and under a snapshot overlay). */
 export class FileBlockBackend implements ClosableBlockBackend {
   private readonly requests = new RequestTracker();
@@ -48,10 +56,7 @@ export class FileBlockBackend implements ClosableBlockBackend {
       // Read-only opens of a directory succeed on Linux; say what a read-write open says.
       if (st.isDirectory()) fail(`Could not open '${spec.file}': Is a directory`);
       if (!st.isFile()) fail(`'file' driver requires '${spec.file}' to be a regular file`);
-      if (st.size % SECTOR_SIZE !== 0) {
-        fail(`image size of '${spec.file}' (${st.size} bytes) is not a multiple of ${SECTOR_SIZE} bytes`);
-      }
-      return new FileBlockBackend(handle, st.size, spec.readOnly, spec.cache);
+      return new FileBlockBackend(handle, rawDiskSize(st.size), spec.readOnly, spec.cache);
     } catch (e) {
       await handle.close().catch(() => undefined);
       if (e instanceof BlockBackendError) throw e;

@@ -1,18 +1,63 @@
 /**
- * The qcow2 path of a `-drive`: waits for src/block's openImage (engine "qcow2").
+ * The qcow2 path of a `-drive`: the image file and each file of its backing chain opened
+ * through src/block's openImage, each locked as QEMU locks it while the drive is open (the top
+ * image as a writer, or a shared reader with readonly=on/snapshot=on; backing files as backing
+ * readers, which nobody may write meanwhile), served by an ImageBlockBackend.
  */
-import { BlockBackendError, type BlockOpenSpec, type ClosableBlockBackend } from './block-backend.js';
+import { ImageError, openImage, type BackingOpener, type BlockImage } from '../../../block/index.js';
+import { BlockBackendError, closingWith, type BlockOpenSpec, type ClosableBlockBackend } from './block-backend.js';
+import { ImageBlockBackend } from './image-backend.js';
+import { nodeBackingOpener, openImageFile } from './image-file.js';
+import { BACKING_READER, ImageLockError, QCOW2_WRITER, SHARED_READER, lockImage, type ImageLock } from './image-lock.js';
 
-function notYet(file: string, where: string): never {
-  throw new BlockBackendError(`${where}: '${file}' is a qcow2 image: format 'qcow2' is not supported yet`);
+/** The one-line error of a failed open, naming the option. */
+function openError(where: string, e: unknown): unknown {
+  return e instanceof ImageError || e instanceof ImageLockError ? new BlockBackendError(`${where}: ${e.message}`) : e;
 }
 
-/** Opens `spec.file` as a qcow2 image (not yet). */
-export function openQcow2Backend(spec: BlockOpenSpec, _writable: boolean, where: string): Promise<ClosableBlockBackend> {
-  return Promise.reject(new BlockBackendError(`${where}: '${spec.file}' is a qcow2 image: format 'qcow2' is not supported yet`));
+/**
+ * Opens `spec.file` as a qcow2 image, writable or not, with its backing chain, everything
+ * locked until the backend closes. Rejects with a one-line BlockBackendError naming the option.
+ */
+export async function openQcow2Backend(spec: BlockOpenSpec, writable: boolean, where: string): Promise<ClosableBlockBackend> {
+  const locks: ImageLock[] = [];
+  const releaseLocks = async (): Promise<void> => {
+    for (const lock of locks.splice(0).reverse()) await lock.release().catch(() => undefined);
+  };
+  const openBacking: BackingOpener = async (name, relativeTo) => {
+    const file = await nodeBackingOpener(name, relativeTo);
+    try {
+      locks.push(await lockImage(file.name, BACKING_READER));
+    } catch (e) {
+      await file.close().catch(() => undefined);
+      throw e;
+    }
+    return file;
+  };
+  let image: BlockImage | undefined;
+  try {
+    const file = await openImageFile(spec.file, { writable });
+    try {
+      locks.push(await lockImage(spec.file, writable ? QCOW2_WRITER : SHARED_READER));
+      image = await openImage(file, { format: 'qcow2', readOnly: !writable, openBacking });
+    } finally {
+      if (image === undefined) await file.close().catch(() => undefined);
+    }
+  } catch (e) {
+    await releaseLocks();
+    throw openError(where, e);
+  }
+  return closingWith(new ImageBlockBackend(image, spec.cache), releaseLocks);
 }
 
-/** The virtual size of the qcow2 image `file` (not yet). */
-export function qcow2VirtualSize(file: string, where: string): Promise<number> {
-  return Promise.resolve().then(() => notYet(file, where));
+/** The virtual size of the qcow2 image `file` (its header's), read without locking. */
+export async function qcow2VirtualSize(file: string, where: string): Promise<number> {
+  try {
+    const image = await openImage(await openImageFile(file, { writable: false }), { format: 'qcow2', readOnly: true, openBacking: nodeBackingOpener });
+    const size = image.virtualSize;
+    await image.close();
+    return size;
+  } catch (e) {
+    throw openError(where, e);
+  }
 }

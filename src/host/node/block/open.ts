@@ -8,7 +8,7 @@ import { open } from 'node:fs/promises';
 import type { ImageFormat } from '../../../block/index.js';
 import { errnoText } from '../errno-text.js';
 import { BlockBackendError, closingWith, type BlockOpenSpec, type ClosableBlockBackend } from './block-backend.js';
-import { FileBlockBackend, driveWhere } from './file-backend.js';
+import { FileBlockBackend, driveWhere, rawDiskSize } from './file-backend.js';
 import { ImageLockError, RAW_WRITER, SHARED_READER, lockImage, lockingUnavailable, type ImageLock, type LockPermissions } from './image-lock.js';
 import { openQcow2Backend, qcow2VirtualSize } from './image-open.js';
 import { OverlayBlockBackend } from './overlay-backend.js';
@@ -61,7 +61,7 @@ export async function imageVirtualSize(spec: Pick<BlockOpenSpec, 'file' | 'where
   try {
     const handle = await open(spec.file, 'r');
     try {
-      return (await handle.stat()).size;
+      return rawDiskSize((await handle.stat()).size);
     } finally {
       await handle.close();
     }

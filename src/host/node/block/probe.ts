@@ -19,7 +19,7 @@ const ascii = (text: string): number[] => [...text].map((c) => c.charCodeAt(0));
 
 /** The magics of QEMU's format drivers (each driver's probe function), qcow2's first. */
 const MAGICS: readonly Magic[] = [
-  { format: 'qcow2', offset: 0, bytes: [0x51, 0x46, 0x49, 0xfb] }, // "QFI\xfb" (also qcow version 1)
+  { format: 'qcow2', offset: 0, bytes: [0x51, 0x46, 0x49, 0xfb] }, // "QFI\xfb", version 2 or 3
   { format: 'qed', offset: 0, bytes: [0x51, 0x45, 0x44, 0x00] },
   { format: 'luks', offset: 0, bytes: [...ascii('LUKS'), 0xba, 0xbe] },
   { format: 'vmdk', offset: 0, bytes: ascii('KDMV') },
@@ -38,6 +38,9 @@ const MAGICS: readonly Magic[] = [
  * bytes): 'raw' when no other format's magic is there.
  */
 export function guessFormat(head: Uint8Array): string {
+  // "QFI\xfb" version 1 is QEMU's older qcow format, which replayvm does not open.
+  if (head.length >= 8 && head[0] === 0x51 && head[1] === 0x46 && head[2] === 0x49 && head[3] === 0xfb
+    && head[4] === 0 && head[5] === 0 && head[6] === 0 && head[7] === 1) return 'qcow';
   for (const m of MAGICS) {
     if (head.length >= m.offset + m.bytes.length && m.bytes.every((b, i) => head[m.offset + i] === b)) return m.format;
   }
