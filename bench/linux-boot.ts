@@ -7,13 +7,14 @@
  * `poweroff`.
  */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, rmSync, truncateSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createVirtMachine } from '../src/board/virt.js';
 import { ThreadedRunLoop } from '../src/host/node/threaded-run-loop.js';
 import { CLI_PATH, QEMU, qemuAvailable } from '../test/helpers/run-vm.js';
 import { fmt, nodeHost, nowMs, type FigureRow } from './common.js';
+import { diskThroughput, freshRaw } from './disk-throughput.js';
 import { FIRMWARE, IMAGE_GZ, PROMPT, kernelImage, writeKernelImage } from './linux-guest.js';
 
 
@@ -40,43 +41,6 @@ function timeToPrompt(cmd: string, args: readonly string[], timeoutMs: number): 
       clearTimeout(timer);
       if (at !== undefined) resolve(at);
       else reject(new Error(`${cmd} exited before the prompt; output ends ${JSON.stringify(out.slice(-300))}`));
-    });
-  });
-}
-
-/**
- * Boots, runs `diskbench MB` in the guest on a fresh zeroed image, powers off; returns the
- * guest's write and read throughput in MB/s (guest CLOCK_MONOTONIC, which follows host time
- * without -icount).
- */
-function diskThroughput(cmd: string, args: (disk: string) => string[], tmp: string, mb: number, timeoutMs: number): Promise<{ write: number; read: number }> {
-  const disk = join(tmp, `disk-${Math.random().toString(36).slice(2)}.img`);
-  writeFileSync(disk, new Uint8Array(0));
-  truncateSync(disk, (mb + 1) * 1024 * 1024);
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args(disk), { stdio: ['pipe', 'pipe', 'pipe'] });
-    let out = '';
-    let step = 0;
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
-    child.stdout.on('data', (d: Buffer) => {
-      out += d.toString('latin1');
-      if (step === 0 && out.includes(PROMPT)) {
-        step = 1;
-        child.stdin.write(`diskbench ${mb}\n`);
-      } else if (step === 1 && /diskbench: write .*\n[^]*# $/.test(out)) {
-        step = 2;
-        child.stdin.write('poweroff\n');
-      }
-    });
-    child.on('close', () => {
-      clearTimeout(timer);
-      const m = /diskbench: write (\d+) KiB in (\d+) ms, read (\d+) KiB in (\d+) ms/.exec(out);
-      if (m === null) {
-        reject(new Error(`${cmd}: no diskbench result; output ends ${JSON.stringify(out.slice(-300))}`));
-        return;
-      }
-      const mib = Number(m[1]) / 1024;
-      resolve({ write: mib / Math.max(1, Number(m[2])) * 1000, read: mib / Math.max(1, Number(m[4])) * 1000 });
     });
   });
 }
@@ -128,13 +92,14 @@ export async function linuxBootFigures(runs: number, timeoutMs: number): Promise
       const image = qemuAvailable() ? writeKernelImage(tmp) : undefined;
       const qemuArgs = (image: string, extra: readonly string[]): string[] => ['-M', 'virt', '-nographic', '-bios', FIRMWARE, '-kernel', image, ...extra];
       const mb = 16;
-      const disk = await diskThroughput(process.execPath, (d) => [CLI_PATH, '-M', 'virt', '-nographic', '-bios', 'default', '-kernel', IMAGE_GZ,
-        '-drive', `file=${d},format=raw,if=virtio`], tmp, mb, timeoutMs);
+      const rawDisk = (name: string): string => freshRaw(join(tmp, name), (mb + 1) * 1024 * 1024);
+      const disk = await diskThroughput(process.execPath, [CLI_PATH, '-M', 'virt', '-nographic', '-bios', 'default', '-kernel', IMAGE_GZ,
+        '-drive', `file=${rawDisk('ours.img')},format=raw,if=virtio`], `diskbench ${mb}`, timeoutMs);
       console.log(`  replayvm diskbench ${mb} MiB: write ${fmt(disk.write, 1)} MB/s, read ${fmt(disk.read, 1)} MB/s`);
       let qdisk: { write: number; read: number } | undefined;
       if (image !== undefined) {
-        qdisk = await diskThroughput(QEMU, (d) => qemuArgs(image, ['-drive', `file=${d},format=raw,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0']),
-          tmp, mb, timeoutMs);
+        qdisk = await diskThroughput(QEMU, qemuArgs(image, ['-drive', `file=${rawDisk('qemu.img')},format=raw,if=none,id=d0`, '-device', 'virtio-blk-device,drive=d0']),
+          `diskbench ${mb}`, timeoutMs);
         console.log(`  QEMU diskbench ${mb} MiB: write ${fmt(qdisk.write, 1)} MB/s, read ${fmt(qdisk.read, 1)} MB/s`);
       }
       rows.push({

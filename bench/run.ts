@@ -2,13 +2,14 @@
  * `npm run bench`: the compute table (bench.elf in-process vs qemu-system-riscv32, see
  * compute.ts), then the issue-4 (threads) table: threaded vs single-thread MIPS, replay mutex
  * cost, console keystroke latency and BQL hand-offs under a timer-heavy guest; then the Linux
- * boot, record/replay and start-up figures. `--quick` runs small versions of everything. See
- * bench/README.md.
+ * boot, record/replay, start-up and qcow2 disk figures. `--quick` runs small versions of
+ * everything. See bench/README.md.
  */
 import { elfPath } from '../test/helpers/run-vm.js';
 import { handoffFigures } from './bql-handoffs.js';
 import { fmt, nowMs, printFigures, type FigureRow } from './common.js';
 import { computeFigure } from './compute.js';
+import { diskFormatFigures } from './disk-throughput.js';
 import { latencyFigures } from './latency.js';
 import { linuxBootFigures } from './linux-boot.js';
 import { recordReplayFigures } from './record-replay.js';
@@ -64,6 +65,13 @@ async function main(): Promise<void> {
   if (!startup.ok) failed = true;
   console.log('');
   printFigures(startup.rows);
+
+  console.log('\nissue 12 (qcow2 disks):');
+  const disks = await diskFormatFigures(quick ? 1 : 3, 180_000);
+  if (!disks.ok) failed = true;
+  console.log('');
+  printFigures(disks.rows);
+
   console.log(`\nbench: ${fmt((nowMs() - start) / 1e3, 1)} s`);
   clearTimeout(guard);
   if (failed) {

@@ -44,7 +44,7 @@ step() { # name: ends the previous step (printing its time) and starts the next
 }
 
 step "packages"
-PKGS="linux-source-$KVER gcc-riscv64-linux-gnu gcc-riscv64-unknown-elf build-essential bc flex bison cpio xz-utils gzip make libssl-dev"
+PKGS="linux-source-$KVER gcc-riscv64-linux-gnu gcc-riscv64-unknown-elf build-essential bc flex bison cpio xz-utils gzip make libssl-dev rsync"
 missing=""
 for p in $PKGS; do
   dpkg-query -W -f '${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing="$missing $p"

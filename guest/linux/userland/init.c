@@ -12,6 +12,7 @@
 #define DISK "/dev/vda"
 #define IFNAME "eth0"
 #define SECTOR 512
+#define BLOCK4K 4096
 
 /* ---------- output: a small buffered printf (nolibc's has no field widths) ---------- */
 
@@ -425,10 +426,14 @@ static void cmd_help(void)
 	      "  nproc | cpus             online harts\n"
 	      "  sleep SECONDS            wait\n"
 	      "  sync                     flush file systems and block devices\n"
-	      "  disktest [SECTOR [N]]    write, flush, read back and compare N sectors of " DISK "\n"
-	      "  diskbench [MB]           sequential write then read throughput of " DISK "\n"
-	      "  diskwrite SECTOR TEXT    write TEXT (NUL padded) into one sector of " DISK "\n"
-	      "  diskread SECTOR          print one sector of " DISK " as text\n"
+	      "  disk [DEV]               the disk of the disk commands (default " DISK ")\n"
+	      "  disktest [SECTOR [N]]    write, flush, read back and compare N sectors of the disk\n"
+	      "  diskbench [MB [rand]]    sequential (or random 4 KiB) write then read throughput of the disk\n"
+	      "  diskfill SECTOR N SEED   write N sectors of SEED's pattern (see guest/README.md), fsync\n"
+	      "  diskcheck SECTOR N SEED  read N sectors back and compare with SEED's pattern\n"
+	      "  disksum SECTOR N         FNV-1a checksum of N sectors\n"
+	      "  diskwrite SECTOR TEXT    write TEXT (NUL padded) into one sector of the disk\n"
+	      "  diskread SECTOR          print one sector of the disk as text\n"
 	      "  random [N]               N bytes (default 16) from /dev/hwrng in hex\n"
 	      "  net                      bring up " IFNAME " by DHCP and ping the gateway\n"
 	      "  ping ADDR [COUNT]        ICMP echo (default 3)\n"
@@ -747,14 +752,18 @@ static void cmd_sync(void)
 	oputs("synced\n");
 }
 
-/* Opens the disk and checks that sectors [first, first + count) exist; returns the fd. */
-static long disk_open(unsigned long long first, unsigned long long count, int quiet)
+/* The block device of the disk commands (`disk DEV` changes it). */
+static char disk_dev[64] = DISK;
+
+/* Opens the disk (O_RDWR | flags) and checks that sectors [first, first + count) exist;
+ * returns the fd. */
+static long disk_open(unsigned long long first, unsigned long long count, int quiet, int flags)
 {
 	unsigned long long size = 0;
-	long fd = sys_open(DISK, O_RDWR, 0), r;
+	long fd = sys_open(disk_dev, O_RDWR | flags, 0), r;
 
 	if (fd < 0) {
-		perr(DISK, fd);
+		perr(disk_dev, fd);
 		return fd;
 	}
 	r = sys_ioctl(fd, BLKGETSIZE64, &size);
@@ -764,7 +773,7 @@ static long disk_open(unsigned long long first, unsigned long long count, int qu
 		return r;
 	}
 	if (!quiet)
-		oprintf("disk: %s, %llu sectors\n", DISK, size / SECTOR);
+		oprintf("disk: %s, %llu sectors\n", disk_dev, size / SECTOR);
 	if ((first + count) * SECTOR > size) {
 		oprintf("disk: sectors %llu..%llu are beyond the end (%llu sectors)\n", first, first + count - 1,
 			size / SECTOR);
@@ -774,7 +783,28 @@ static long disk_open(unsigned long long first, unsigned long long count, int qu
 	return fd;
 }
 
-static unsigned char diskbuf[32 * SECTOR], diskcmp[32 * SECTOR];
+/* disk [DEV]: makes DEV the disk of the disk commands if it opens as a block device; prints the
+ * disk and its size. */
+static void cmd_disk(void)
+{
+	char old[sizeof(disk_dev)];
+	long fd;
+
+	if (argc > 2 || (argc == 2 && strlen(argv[1]) >= sizeof(disk_dev))) {
+		oputs("usage: disk [DEV]\n");
+		return;
+	}
+	strcpy(old, disk_dev);
+	if (argc == 2)
+		strcpy(disk_dev, argv[1]);
+	fd = disk_open(0, 0, 0, 0);
+	if (fd < 0)
+		strcpy(disk_dev, old);
+	else
+		sys_close(fd);
+}
+
+static unsigned char diskbuf[32 * SECTOR] __attribute__((aligned(4096))), diskcmp[32 * SECTOR];
 
 static void cmd_disktest(void)
 {
@@ -789,7 +819,7 @@ static void cmd_disktest(void)
 		return;
 	}
 	len = (unsigned int)count * SECTOR;
-	fd = disk_open(first, count, 0);
+	fd = disk_open(first, count, 0, 0);
 	if (fd < 0)
 		return;
 	/* A fresh pattern each run, so data left by an earlier run cannot pass for this one. */
@@ -837,27 +867,42 @@ out:
 	sys_close(fd);
 }
 
-/* Sequential throughput of DISK: write MB mebibytes in 16 KiB writes (then fsync), drop the
- * device's page cache, read them back; times from CLOCK_MONOTONIC. */
+/* Sequential throughput of the disk: write MB mebibytes in 16 KiB writes (then fsync), drop the
+ * device's page cache, read them back; times from CLOCK_MONOTONIC.
+ * `diskbench MB rand`: the same MB mebibytes as 4 KiB blocks, written once each (O_DIRECT, so
+ * every write reaches the device as it is issued; then fsync) and read back, in pseudo-random
+ * orders: block (i * 1000003 + 7) mod N for the writes and (i * 1000003 + 4099) mod N for the
+ * reads, i = 0..N-1, N = MB * 256 (1000003 is prime and larger than N, so each order is a
+ * permutation). */
 static void cmd_diskbench(void)
 {
-	unsigned long long mb = 4, done, total;
+	unsigned long long mb = 4, done, total, i, n;
 	long long t0, tw, tr;
+	int rnd = argc >= 3 && !strcmp(argv[2], "rand");
 	long fd, r = 0;
 
-	if ((argc >= 2 && parse_uint(argv[1], &mb)) || !mb || mb > 1024) {
-		oputs("usage: diskbench [MB<=1024]\n");
+	if ((argc >= 2 && parse_uint(argv[1], &mb)) || !mb || mb > 1024 || (argc >= 3 && !rnd)) {
+		oputs("usage: diskbench [MB<=1024 [rand]]\n");
 		return;
 	}
 	total = mb * 1024 * 1024;
-	fd = disk_open(0, total / SECTOR, 1);
+	n = total / BLOCK4K;
+	fd = disk_open(0, total / SECTOR, 1, rnd ? O_DIRECT : 0);
 	if (fd < 0)
 		return;
 	memset(diskbuf, 0x5a, sizeof(diskbuf));
 	t0 = now_ms();
-	r = rvm_seek(fd, 0);
-	for (done = 0; r >= 0 && done < total; done += sizeof(diskbuf))
-		r = write_full(fd, diskbuf, sizeof(diskbuf));
+	if (rnd) {
+		for (i = 0; r >= 0 && i < n; i++) {
+			r = rvm_seek(fd, (i * 1000003 + 7) % n * BLOCK4K);
+			if (r >= 0)
+				r = write_full(fd, diskbuf, BLOCK4K);
+		}
+	} else {
+		r = rvm_seek(fd, 0);
+		for (done = 0; r >= 0 && done < total; done += sizeof(diskbuf))
+			r = write_full(fd, diskbuf, sizeof(diskbuf));
+	}
 	if (r >= 0)
 		r = sys_fsync(fd);
 	tw = now_ms() - t0;
@@ -867,18 +912,137 @@ static void cmd_diskbench(void)
 	}
 	sys_ioctl(fd, BLKFLSBUF, 0);
 	t0 = now_ms();
-	r = rvm_seek(fd, 0);
-	for (done = 0; r >= 0 && done < total; done += sizeof(diskbuf))
-		r = read_full(fd, diskbuf, sizeof(diskbuf));
+	if (rnd) {
+		for (i = 0; r >= 0 && i < n; i++) {
+			r = rvm_seek(fd, (i * 1000003 + 4099) % n * BLOCK4K);
+			if (r >= 0)
+				r = read_full(fd, diskbuf, BLOCK4K);
+		}
+	} else {
+		r = rvm_seek(fd, 0);
+		for (done = 0; r >= 0 && done < total; done += sizeof(diskbuf))
+			r = read_full(fd, diskbuf, sizeof(diskbuf));
+	}
 	tr = now_ms() - t0;
 	if (r < 0) {
 		perr("diskbench: read", r);
 		goto out;
 	}
-	oprintf("diskbench: write %llu KiB in %lld ms, read %llu KiB in %lld ms\n", total / 1024, tw, total / 1024, tr);
+	oprintf("diskbench: %swrite %llu KiB in %lld ms, read %llu KiB in %lld ms\n", rnd ? "rand4k " : "", total / 1024,
+		tw, total / 1024, tr);
 out:
 	sys_close(fd);
 }
+
+/* ---------- known data at chosen places: diskfill, diskcheck, disksum ----------
+ * The pattern of seed S: the 32-bit little-endian word at byte offset 4k of the disk is
+ * fmix32(k + S * 0x9e3779b1) (MurmurHash3's finalizer, arithmetic mod 2^32), so the host can
+ * compute what any byte must be from its absolute offset alone. */
+static unsigned int pattern_word(unsigned int seed, unsigned int k)
+{
+	unsigned int x = k + seed * 0x9e3779b1u;
+
+	x ^= x >> 16;
+	x *= 0x85ebca6bu;
+	x ^= x >> 13;
+	x *= 0xc2b2ae35u;
+	x ^= x >> 16;
+	return x;
+}
+
+#define FILLBUF (128 * SECTOR)
+static unsigned int fillbuf[FILLBUF / 4] __attribute__((aligned(4096)));
+
+/* Parses SECTOR COUNT [SEED] for diskfill/diskcheck/disksum and opens the disk; returns the fd. */
+static long fill_args(const char *usage, int want_seed, unsigned long long *first, unsigned long long *count,
+		      unsigned int *seed)
+{
+	unsigned long long s = 0;
+
+	if (argc != 3 + want_seed || parse_uint(argv[1], first) || parse_uint(argv[2], count) || !*count ||
+	    (want_seed && (parse_uint(argv[3], &s) || s > 0xffffffffu))) {
+		oputs(usage);
+		return -EINVAL;
+	}
+	*seed = (unsigned int)s;
+	return disk_open(*first, *count, 1, 0);
+}
+
+/* diskfill SECTOR COUNT SEED: writes COUNT sectors from SECTOR with the pattern of SEED, in
+ * 64 KiB writes, then fsync. */
+static void cmd_diskfill(void)
+{
+	unsigned long long first, count, off, end;
+	unsigned int seed, i, len;
+	long fd = fill_args("usage: diskfill SECTOR COUNT SEED\n", 1, &first, &count, &seed), r = 0;
+
+	if (fd < 0)
+		return;
+	end = (first + count) * SECTOR;
+	r = rvm_seek(fd, first * SECTOR);
+	for (off = first * SECTOR; r >= 0 && off < end; off += len) {
+		len = end - off < FILLBUF ? (unsigned int)(end - off) : FILLBUF;
+		for (i = 0; i < len / 4; i++)
+			fillbuf[i] = pattern_word(seed, (unsigned int)(off / 4) + i);
+		r = write_full(fd, fillbuf, len);
+	}
+	if (r >= 0)
+		r = sys_fsync(fd);
+	if (r < 0)
+		perr("diskfill", r);
+	else
+		oprintf("diskfill: wrote %llu bytes at sector %llu seed %u\n", count * SECTOR, first, seed);
+	sys_close(fd);
+}
+
+/* diskcheck SECTOR COUNT SEED: drops the device's page cache, reads COUNT sectors from SECTOR
+ * and compares them with the pattern of SEED; disksum SECTOR COUNT: the same read, printing
+ * FNV-1a over the 32-bit little-endian words (h = 2166136261; h = (h ^ w) * 16777619). */
+static void disk_scan(int check)
+{
+	unsigned long long first, count, off, end;
+	unsigned int seed, i, len, h = 2166136261u;
+	long fd = fill_args(check ? "usage: diskcheck SECTOR COUNT SEED\n" : "usage: disksum SECTOR COUNT\n", check,
+			    &first, &count, &seed), r = 0;
+
+	if (fd < 0)
+		return;
+	sys_ioctl(fd, BLKFLSBUF, 0);
+	end = (first + count) * SECTOR;
+	r = rvm_seek(fd, first * SECTOR);
+	for (off = first * SECTOR; r >= 0 && off < end; off += len) {
+		len = end - off < FILLBUF ? (unsigned int)(end - off) : FILLBUF;
+		r = read_full(fd, fillbuf, len);
+		if (r >= 0 && r != (long)len) {
+			oprintf("%s: short read at offset %llu\n", argv[0], off + r);
+			goto out;
+		}
+		for (i = 0; r >= 0 && i < len / 4; i++) {
+			unsigned int want = check ? pattern_word(seed, (unsigned int)(off / 4) + i) : 0;
+			if (!check) {
+				h = (h ^ fillbuf[i]) * 16777619u;
+			} else if (fillbuf[i] != want) {
+				unsigned int b = 0;
+				while (((fillbuf[i] >> (8 * b)) & 0xff) == ((want >> (8 * b)) & 0xff))
+					b++;
+				oprintf("diskcheck: FAIL at offset %llu (expected %02x, read %02x)\n", off + 4 * i + b,
+					(want >> (8 * b)) & 0xff, (fillbuf[i] >> (8 * b)) & 0xff);
+				goto out;
+			}
+		}
+	}
+	if (r < 0)
+		perr(argv[0], r);
+	else if (check)
+		oprintf("diskcheck: ok %llu bytes at sector %llu seed %u\n", count * SECTOR, first, seed);
+	else
+		oprintf("disksum: %08x over %llu bytes at sector %llu\n", h, count * SECTOR, first);
+out:
+	sys_close(fd);
+}
+
+static void cmd_diskcheck(void) { disk_scan(1); }
+static void cmd_disksum(void) { disk_scan(0); }
 
 static void cmd_diskwrite(void)
 {
@@ -893,7 +1057,7 @@ static void cmd_diskwrite(void)
 	}
 	if (len > SECTOR - 1)
 		len = SECTOR - 1;
-	fd = disk_open(sector, 1, 1);
+	fd = disk_open(sector, 1, 1, 0);
 	if (fd < 0)
 		return;
 	memset(diskbuf, 0, SECTOR);
@@ -920,7 +1084,7 @@ static void cmd_diskread(void)
 		oputs("usage: diskread SECTOR\n");
 		return;
 	}
-	fd = disk_open(sector, 1, 1);
+	fd = disk_open(sector, 1, 1, 0);
 	if (fd < 0)
 		return;
 	r = rvm_seek(fd, sector * SECTOR);
@@ -1398,7 +1562,8 @@ static const struct { const char *name; void (*fn)(void); } commands[] = {
 	{ "help", cmd_help }, { "echo", cmd_echo }, { "cat", cmd_cat }, { "ls", cmd_ls },
 	{ "hexdump", cmd_hexdump }, { "write", cmd_write }, { "date", cmd_date }, { "uptime", cmd_uptime },
 	{ "free", cmd_free }, { "dmesg", cmd_dmesg }, { "uname", cmd_uname }, { "nproc", cmd_nproc },
-	{ "cpus", cmd_nproc }, { "sleep", cmd_sleep }, { "sync", cmd_sync }, { "disktest", cmd_disktest }, { "diskbench", cmd_diskbench },
+	{ "cpus", cmd_nproc }, { "sleep", cmd_sleep }, { "sync", cmd_sync }, { "disk", cmd_disk }, { "disktest", cmd_disktest }, { "diskbench", cmd_diskbench },
+	{ "diskfill", cmd_diskfill }, { "diskcheck", cmd_diskcheck }, { "disksum", cmd_disksum },
 	{ "diskwrite", cmd_diskwrite }, { "diskread", cmd_diskread }, { "random", cmd_random },
 	{ "net", cmd_net }, { "ping", cmd_ping }, { "listen", cmd_listen },
 };

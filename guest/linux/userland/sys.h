@@ -156,4 +156,9 @@ struct rvm_rtentry {
 
 /* Block device ioctls (BLKGETSIZE64, BLKFLSBUF) come from <linux/fs.h>, which nolibc includes. */
 
+/* nolibc 6.1 defines the common open flags but not O_DIRECT (asm-generic/fcntl.h's value). */
+#ifndef O_DIRECT
+#define O_DIRECT 00040000
+#endif
+
 #endif
