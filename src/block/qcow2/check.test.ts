@@ -1,9 +1,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { qemuImg, qemuIo, tool, withTempDir } from '../../../test/support/block/qemu-tools.js';
+import { firstDataCluster, qcow2Layout, setRefcount } from '../../../test/support/block/qcow2-bytes.js';
 import { ImageError } from '../errors.js';
 import type { ImageFile } from '../image-file.js';
 import { checkQcow2, type Qcow2CheckReport } from './check.js';
@@ -31,9 +31,8 @@ interface QemuCheck {
 }
 
 function qemuCheck(path: string): QemuCheck {
-  const r = spawnSync('qemu-img', ['check', '--output=json', path], { encoding: 'utf8' });
-  if (r.error !== undefined) throw new Error(`qemu-img: ${r.error.message} (install qemu-utils)`);
-  return { status: r.status ?? -1, json: JSON.parse(r.stdout) as Record<string, number | string>, lines: r.stderr.split('\n').filter((l) => l !== '') };
+  const r = tool('qemu-img', ['check', '--output=json', path]);
+  return { status: r.status, json: JSON.parse(r.stdout) as Record<string, number | string>, lines: r.stderr.split('\n').filter((l) => l !== '') };
 }
 
 /** The exit status qemu-img check gives a report. */
@@ -59,20 +58,7 @@ async function assertSameAsQemu(path: string, expectedStatus: number): Promise<Q
   return ours;
 }
 
-function withDir(fn: (dir: string) => Promise<void>): () => Promise<void> {
-  return async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'replayvm-check-'));
-    try {
-      await fn(dir);
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
-  };
-}
-
-const qemuImg = (...args: string[]): void => void execFileSync('qemu-img', args, { stdio: 'pipe' });
-const qemuIo = (path: string, ...commands: string[]): void =>
-  void execFileSync('qemu-io', ['-f', 'qcow2', ...commands.flatMap((c) => ['-c', c]), path], { stdio: 'pipe' });
+const withDir = (fn: (dir: string) => Promise<void>): (() => Promise<void>) => withTempDir('replayvm-check-', fn);
 
 /** A qcow2 image with data written here and there (several L2 tables when clusters are small). */
 function makeImage(dir: string, name: string, options: string, size = '8M'): string {
@@ -80,32 +66,6 @@ function makeImage(dir: string, name: string, options: string, size = '8M'): str
   qemuImg('create', '-f', 'qcow2', '-o', options, path, size);
   qemuIo(path, 'write -P 0x5a 0 100k', 'write -P 0x33 3M 70k', 'write -z 5M 64k', 'write -P 1 7M 4k');
   return path;
-}
-
-/** Big-endian header fields and table entries of an image file, to damage it on purpose. */
-function header(bytes: Uint8Array): { clusterSize: number; refcountTable: number; refcountBits: number; l1: number } {
-  const v = new DataView(bytes.buffer, bytes.byteOffset);
-  return {
-    clusterSize: 2 ** v.getUint32(20), l1: Number(v.getBigUint64(40)),
-    refcountTable: Number(v.getBigUint64(48)), refcountBits: 2 ** v.getUint32(96),
-  };
-}
-
-/** Sets the 16-bit refcount of cluster `index` (the first refcount block covers it). */
-function setRefcount(bytes: Uint8Array, index: number, value: number): void {
-  const h = header(bytes);
-  assert.equal(h.refcountBits, 16);
-  const v = new DataView(bytes.buffer, bytes.byteOffset);
-  const block = Number(v.getBigUint64(h.refcountTable));
-  v.setUint16(block + index * 2, value);
-}
-
-/** The host offset of the data cluster holding virtual offset 0. */
-function firstDataCluster(bytes: Uint8Array): number {
-  const h = header(bytes);
-  const v = new DataView(bytes.buffer, bytes.byteOffset);
-  const l2 = Number(v.getBigUint64(h.l1) & 0x00fffffffffffe00n);
-  return Number(v.getBigUint64(l2) & 0x00fffffffffffe00n);
 }
 
 test('clean images made by qemu-img check clean, with the same statistics as qemu-img check', withDir(async (dir) => {
@@ -141,7 +101,7 @@ test('compressed clusters, snapshots and a bitmap are counted as qemu-img counts
 test('a refcount higher than the uses is a leak (exit status 3 in qemu-img check)', withDir(async (dir) => {
   const path = makeImage(dir, 'leak.qcow2', 'cluster_size=65536');
   const bytes = readFileSync(path);
-  const index = firstDataCluster(bytes) / header(bytes).clusterSize;
+  const index = firstDataCluster(bytes) / qcow2Layout(bytes).clusterSize;
   setRefcount(bytes, index, 2); // a data cluster counted twice: a leak, and its COPIED flag is now wrong
   writeFileSync(path, bytes);
   const r = await assertSameAsQemu(path, 2);
@@ -150,8 +110,8 @@ test('a refcount higher than the uses is a leak (exit status 3 in qemu-img check
   // A leak alone: bump the refcount of a cluster nothing uses, inside the file.
   const leakOnly = makeImage(dir, 'leak-only.qcow2', 'cluster_size=65536');
   const b2 = readFileSync(leakOnly);
-  const free = b2.length / header(b2).clusterSize;
-  writeFileSync(leakOnly, Buffer.concat([b2, new Uint8Array(header(b2).clusterSize)]));
+  const free = b2.length / qcow2Layout(b2).clusterSize;
+  writeFileSync(leakOnly, Buffer.concat([b2, new Uint8Array(qcow2Layout(b2).clusterSize)]));
   const grown = readFileSync(leakOnly);
   setRefcount(grown, free, 1);
   writeFileSync(leakOnly, grown);
@@ -163,7 +123,7 @@ test('a refcount higher than the uses is a leak (exit status 3 in qemu-img check
 test('a refcount lower than the uses is a corruption (exit status 2)', withDir(async (dir) => {
   const path = makeImage(dir, 'corrupt.qcow2', 'cluster_size=65536');
   const bytes = readFileSync(path);
-  const index = firstDataCluster(bytes) / header(bytes).clusterSize;
+  const index = firstDataCluster(bytes) / qcow2Layout(bytes).clusterSize;
   setRefcount(bytes, index, 0);
   writeFileSync(path, bytes);
   const r = await assertSameAsQemu(path, 2);
@@ -171,7 +131,7 @@ test('a refcount lower than the uses is a corruption (exit status 2)', withDir(a
   // The refcount table's own cluster unaccounted for, and an L2 entry pointing into the header.
   const other = makeImage(dir, 'corrupt2.qcow2', 'cluster_size=65536');
   const b = readFileSync(other);
-  const h = header(b);
+  const h = qcow2Layout(b);
   setRefcount(b, h.refcountTable / h.clusterSize, 0);
   const v = new DataView(b.buffer, b.byteOffset);
   const l2 = Number(v.getBigUint64(h.l1) & 0x00fffffffffffe00n);
