@@ -37,9 +37,10 @@ Disk images, with qemu-img's syntax (formats: qcow2, raw):
   info [-f FMT] [--output=human|json] FILE
       format, virtual size, disk size, cluster size, backing file and format,
       snapshots, the dirty and corrupt bits
-  create -f qcow2|raw [-b BACKING -F BACKING_FMT] [-o cluster_size=N] [-q] FILE [SIZE]
+  create -f qcow2|raw [-b BACKING -F FMT] [-o cluster_size=N] [-q] FILE [SIZE]
       a new image (SIZE in bytes, or with a suffix K, M, G, T; with -b it
-      defaults to the backing image's size; BACKING is relative to FILE's folder)
+      defaults to the backing image's size; BACKING is relative to FILE's
+      folder)
   check [-f FMT] [--output=human|json] FILE
       the consistency of a qcow2 image's tables and refcounts (read only)
   snapshot -l|-c NAME|-a NAME|-d NAME [-q] FILE
