@@ -13,3 +13,4 @@ export { Qcow2Image, type Qcow2OpenOptions } from './qcow2/qcow2-image.js';
 export { createQcow2, type CreateQcow2Options } from './qcow2/create.js';
 export type { Qcow2Header, FeatureName } from './qcow2/header.js';
 export type { SnapshotInfo, CreateSnapshotOptions } from './qcow2/snapshots.js';
+export { checkQcow2, type Qcow2CheckReport } from './qcow2/check.js';

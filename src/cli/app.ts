@@ -106,12 +106,12 @@ async function runCommand(options: RunOptions, io: ProgramIo, imagesLocated: boo
 }
 
 /** The subcommands; a run is `replayvm [options]`. */
-const SUBCOMMANDS = ['record', 'replay', 'dump'] as const;
+const SUBCOMMANDS = ['record', 'replay', 'dump', 'img'] as const;
 type Subcommand = typeof SUBCOMMANDS[number];
 
 /**
  * The prefix of every error line: `replayvm: ` for a run, `replayvm record: `,
- * `replayvm replay: `, `replayvm dump: ` for the subcommands.
+ * `replayvm replay: `, `replayvm dump: `, `replayvm img: ` for the subcommands.
  */
 export function errorPrefix(sub: Subcommand | undefined): string {
   return sub === undefined ? `${PROGRAM}: ` : `${PROGRAM} ${sub}: `;
@@ -143,8 +143,9 @@ export async function main(argv: readonly string[], io: ProgramIo = PROCESS_IO):
   const prefix = errorPrefix(sub);
   let cmd: CommandLine;
   try {
-    // Loaded only for `dump` (it brings the log reader): start-up time of every other run.
+    // Loaded only for `dump` (it brings the log reader) and `img` (the block layer): start-up time of every other run.
     if (sub === 'dump') return await (await import('./dump.js')).dumpMain(argv.slice(1), io);
+    if (sub === 'img') return await (await import('./img.js')).imgMain(argv.slice(1), io);
     cmd = await parseProgramArgs(sub, sub === undefined ? argv : argv.slice(1), io);
   } catch (e) {
     return reportError(e, prefix, io, EXIT_USAGE);

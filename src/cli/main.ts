@@ -17,7 +17,7 @@ function die(e: unknown): never {
 process.on('uncaughtException', die);
 process.on('unhandledRejection', die);
 const argv = process.argv.slice(2);
-// Runs that never start a vCPU thread: `dump`, and the single-thread loop (REPLAYVM_THREADS=0).
-if (argv[0] !== 'dump' && process.env['REPLAYVM_THREADS'] !== '0') prestartVcpuWorker();
+// Runs that never start a vCPU thread: `dump`, `img`, and the single-thread loop (REPLAYVM_THREADS=0).
+if (argv[0] !== 'dump' && argv[0] !== 'img' && process.env['REPLAYVM_THREADS'] !== '0') prestartVcpuWorker();
 const { main } = await import('./app.js');
 main(argv).then((code) => process.exit(code), die);

@@ -159,11 +159,12 @@ export const COMMANDS_USAGE = [
   `       ${PROGRAM} record [-o LOG] [--] [options]   run it, recording to LOG`,
   `       ${PROGRAM} replay [--image OLD=NEW]... LOG  replay LOG to the instruction`,
   `       ${PROGRAM} dump [--json] [--stats] LOG      print a replay log`,
+  `       ${PROGRAM} img info|create|check|snapshot   disk images (qemu-img's syntax)`,
 ];
 
 /** The text printed by `-h`: the commands, then the options in QEMU's groups, then exit statuses. */
 export function helpText(): string {
-  const lines = [...COMMANDS_USAGE, '', `${PROGRAM} record -h, replay -h and dump -h describe each command.`,
+  const lines = [...COMMANDS_USAGE, '', `${PROGRAM} record -h, replay -h, dump -h and img -h describe each command.`,
     'Options may also be written with two dashes (--kernel).'];
   for (const [group, options] of OPTION_GROUPS) {
     lines.push('', `${group}:`);
