@@ -12,7 +12,7 @@ import { ClusterMap } from './cluster-map.js';
 import { HeaderField } from './header.js';
 import type { Qcow2Internals } from './internals.js';
 import { buildSnapshotTable, type SnapshotEntry } from './snapshot-table.js';
-import { applyCounts, type ClusterCounts, countTree, refreshCopiedFlags } from './tree.js';
+import { applyCounts, type ClusterCounts, clearCopiedFlags, countTree, refreshCopiedFlags } from './tree.js';
 
 /** A snapshot as listed. */
 export interface SnapshotInfo {
@@ -85,6 +85,9 @@ export async function createSnapshot(x: Qcow2Internals, io: SnapshotIo, o: Creat
   if (vmState.length > 0) await io.writeAt(vmStateOffset(x, x.virtualSize), vmState);
   return x.mutex.run(async () => {
     const { g, map, refcounts, file } = x;
+    // COPIED flags go before the refcounts rise: a flag clear on a cluster counted once only
+    // costs a copy, a flag set on a shared one would let a write change the snapshot.
+    await clearCopiedFlags(x);
     const l1 = map.l1Bytes();
     let l1Offset = 0;
     if (l1.length > 0) {
@@ -94,7 +97,6 @@ export async function createSnapshot(x: Qcow2Internals, io: SnapshotIo, o: Creat
     const counts: ClusterCounts = new Map();
     await countTree(x, l1, counts);
     await applyCounts(x, counts, 1);
-    await refreshCopiedFlags(x);
     const date = o.date ?? new Date();
     const ms = date.getTime();
     const entry: SnapshotEntry = {
@@ -125,6 +127,8 @@ export async function applySnapshot(x: Qcow2Internals, io: SnapshotIo, idOrName:
     await applyCounts(x, up, 1);
     const l1 = new Uint8Array(Math.max(old.length, snL1.length));
     l1.set(snL1);
+    // QEMU's snapshot L1 copies keep COPIED flags; they are set again from the refcounts below.
+    for (let i = 0; i < snL1.length; i += 8) l1[i] = (l1[i] ?? 0) & 0x7f;
     await map.replaceL1(l1);
     await applyCounts(x, down, -1);
     map.dropCache();

@@ -70,3 +70,23 @@ export async function refreshCopiedFlags(x: Qcow2Internals): Promise<void> {
     if (copied !== e.copied) await map.setL1Entry(i, e.l2Offset, copied);
   }
 }
+
+/** Clears the COPIED flag of every active L1 entry and of every entry of their L2 tables. */
+export async function clearCopiedFlags(x: Qcow2Internals): Promise<void> {
+  const { g, map } = x;
+  for (let i = 0; i < map.l1Size; i++) {
+    const e = map.l1Entry(i);
+    if (e.l2Offset === 0) continue;
+    const table = await map.l2Table(e.l2Offset);
+    let changed = false;
+    for (let j = 0; j < g.l2Entries; j++) {
+      const hi = j * 8;
+      if (((table[hi] ?? 0) & 0x80) !== 0) {
+        table[hi] = (table[hi] ?? 0) & 0x7f;
+        changed = true;
+      }
+    }
+    if (changed) await map.writeL2(e.l2Offset, table);
+    if (e.copied) await map.setL1Entry(i, e.l2Offset, false);
+  }
+}
