@@ -14,6 +14,9 @@ import type { Qcow2Internals } from './internals.js';
 import { buildSnapshotTable, type SnapshotEntry } from './snapshot-table.js';
 import { applyCounts, type ClusterCounts, clearCopiedFlags, countTree, refreshCopiedFlags } from './tree.js';
 
+/** The largest machine state readVmState reads in one piece (1 GiB). */
+const MAX_VM_STATE_READ = 1 << 30;
+
 /** A snapshot as listed. */
 export interface SnapshotInfo {
   readonly id: string;
@@ -157,8 +160,12 @@ export async function deleteSnapshot(x: Qcow2Internals, io: SnapshotIo, idOrName
 export async function readVmState(x: Qcow2Internals, io: SnapshotIo, idOrName: string): Promise<Uint8Array> {
   const sn = findSnapshot(x, idOrName);
   if (sn.vmStateSize === 0) return new Uint8Array(0);
+  const start = vmStateOffset(x, sn.diskSize ?? x.virtualSize);
+  if (start + sn.vmStateSize > sn.l1Size * x.g.bytesPerL1Entry || sn.vmStateSize > MAX_VM_STATE_READ) {
+    throw new ImageError(`${x.file.name}: snapshot '${sn.name}': machine state of ${sn.vmStateSize} bytes is not covered by its L1 table (${sn.l1Size} entries) or too large to read`);
+  }
   const snL1 = await x.mutex.run(() => ClusterMap.readL1(x.file, sn.l1TableOffset, sn.l1Size));
-  return io.readAt(vmStateOffset(x, sn.diskSize ?? x.virtualSize), sn.vmStateSize, snL1);
+  return io.readAt(start, sn.vmStateSize, snL1);
 }
 
 /**
