@@ -17,7 +17,7 @@ export class Refcounts {
   private readonly blocks: TableCache;
   /** No cluster below this one is free (a hint for allocation). */
   private freeHint = 0;
-  /** The file's size as far as allocation knows (grown only under the metadata mutex). */
+  /** The end of the last cluster in use or allocated (the file may be shorter until it is written). */
   fileSize: number;
 
   /** `table` holds the refcount table's entries (block offsets, 0 for none). */
@@ -130,7 +130,7 @@ export class Refcounts {
     // Every cluster in [freeHint, c) was found in use.
     this.freeHint = c + count;
     await this.change(c, count, 1);
-    await this.grow((c + count) * this.g.clusterSize);
+    this.grow((c + count) * this.g.clusterSize);
     return c * this.g.clusterSize;
   }
 
@@ -166,12 +166,13 @@ export class Refcounts {
     return undefined;
   }
 
-  /** Grows the file (never shrinks it) to `end` bytes. */
-  async grow(end: number): Promise<void> {
-    if (end > this.fileSize) {
-      await this.file.truncate(end);
-      this.fileSize = end;
-    }
+  /**
+   * Notes that the image now uses the file up to `end` bytes. The file itself grows when the
+   * cluster is written (always whole, before anything points to it), so no truncate races a
+   * data write still in flight.
+   */
+  grow(end: number): void {
+    if (end > this.fileSize) this.fileSize = end;
   }
 
   /** The refcount block `ti`, creating it if the table has none. */
@@ -187,7 +188,7 @@ export class Refcounts {
     const block = new Uint8Array(this.g.clusterSize);
     this.setEntry(block, 0, 1);
     const offset = first * this.g.clusterSize;
-    await this.grow(offset + this.g.clusterSize);
+    this.grow(offset + this.g.clusterSize);
     await this.file.write(block, offset);
     const entry = new Uint8Array(8);
     writeU64(viewOf(entry), 0, offset);
@@ -217,7 +218,7 @@ export class Refcounts {
     newTable[ti] = blockOffset;
     const tableBytes = new Uint8Array(clusters * this.g.clusterSize);
     newTable.forEach((o, i) => writeU64(viewOf(tableBytes), i * 8, o));
-    await this.grow(newTableOffset + tableBytes.length);
+    this.grow(newTableOffset + tableBytes.length);
     await this.file.write(block, blockOffset);
     await this.file.write(tableBytes, newTableOffset);
     const fields = new Uint8Array(12);
