@@ -166,9 +166,10 @@ test('zero clusters (preallocated and not) and unallocated clusters over a backi
 
 test('our random writes on a plain image and on an overlay: qemu-img check clean, qemu-img convert gives the bytes written, the base unchanged', async (t) => {
   const dir = tempDir(t);
-  for (const clusterSize of ['65536', '512', '2M']) {
-    const path = join(dir, `plain-${clusterSize}.qcow2`);
-    qemu('qemu-img', ['create', '-f', 'qcow2', '-o', `cluster_size=${clusterSize}`, path, String(12 * MiB)]);
+  for (const options of ['cluster_size=65536', 'cluster_size=512', 'cluster_size=2M', 'compat=0.10', 'refcount_bits=2']) {
+    const clusterSize = options;
+    const path = join(dir, `plain-${options}.qcow2`);
+    qemu('qemu-img', ['create', '-f', 'qcow2', '-o', options, path, String(12 * MiB)]);
     const expected = new Uint8Array(12 * MiB);
     const image = await open(path);
     await randomWrites(image, expected, 7, 300, 200_000);

@@ -22,6 +22,7 @@ import { readCompressedCluster } from './compressed.js';
 import { HeaderField, Incompatible, parseHeader, type Qcow2Header } from './header.js';
 import { type ClusterMapping, compressedClusters, geometryOf } from './layout.js';
 import { Refcounts } from './refcounts.js';
+import { TableCache } from './table-cache.js';
 import { rebuildRefcounts } from './rebuild-refcounts.js';
 import {
   type CreateSnapshotOptions, type SnapshotInfo, type SnapshotIo,
@@ -46,6 +47,8 @@ export class Qcow2Image implements BlockImage {
   /** @internal The structures the snapshot code works on. */
   readonly internals: Qcow2Internals;
   private readonly allocating = new Map<number, Promise<void>>();
+  /** Recently inflated compressed clusters by host offset. */
+  private readonly inflated = new TableCache(8);
   private inFlight = 0;
   private idleWaiters: Array<() => void> = [];
   private closed = false;
@@ -151,12 +154,14 @@ export class Qcow2Image implements BlockImage {
   /** Reverts the disk to snapshot `idOrName` (by id, else by name), as `qemu-img snapshot -a`. */
   async applySnapshot(idOrName: string): Promise<void> {
     this.checkWritable();
+    this.inflated.clear();
     await applySnapshot(this.internals, this.snapshotIo(), idOrName);
   }
 
   /** Deletes snapshot `idOrName` (by id, else by name), as `qemu-img snapshot -d`. */
   async deleteSnapshot(idOrName: string): Promise<void> {
     this.checkWritable();
+    this.inflated.clear();
     await deleteSnapshot(this.internals, this.snapshotIo(), idOrName);
   }
 
@@ -170,6 +175,7 @@ export class Qcow2Image implements BlockImage {
       idle: () => this.idle(),
       writeAt: (offset, data) => this.track(() => this.writeAt(offset, data)),
       readAt: (offset, length, l1) => this.track(() => this.readAt(offset, length, l1)),
+      discardLocked: (offset, length) => this.discardLocked(offset, length),
     };
   }
 
@@ -220,7 +226,7 @@ export class Qcow2Image implements BlockImage {
       case 'zero':
         return;
       case 'compressed': {
-        const data = await readCompressedCluster(this.file, m.host, m.sectors, cs, `guest cluster ${gc}`);
+        const data = await this.compressedCluster(gc, m.host, m.sectors);
         into.set(data.subarray(inCluster, inCluster + into.length));
         return;
       }
@@ -237,12 +243,25 @@ export class Qcow2Image implements BlockImage {
     into.set(await b.read(offset, n));
   }
 
+  /**
+   * The inflated compressed cluster at `host` (a guest reading a compressed cluster in small
+   * pieces inflates it once). Compressed clusters are never written in place, so the cache
+   * only has to forget clusters that were freed (see release).
+   */
+  private async compressedCluster(gc: number, host: number, sectors: number): Promise<Uint8Array> {
+    const cached = this.inflated.get(host);
+    if (cached !== undefined) return cached;
+    const data = await readCompressedCluster(this.file, host, sectors, this.internals.g.clusterSize, `guest cluster ${gc}`);
+    this.inflated.set(host, data);
+    return data;
+  }
+
   /** The whole guest cluster `gc` as mapping `m` has it. */
   private async clusterContent(gc: number, m: ClusterMapping): Promise<Uint8Array> {
     const cs = this.internals.g.clusterSize;
     const out = new Uint8Array(cs);
     if (m.kind === 'normal') await this.file.read(out, m.host);
-    else if (m.kind === 'compressed') return readCompressedCluster(this.file, m.host, m.sectors, cs, `guest cluster ${gc}`);
+    else if (m.kind === 'compressed') return (await this.compressedCluster(gc, m.host, m.sectors)).slice();
     else if (m.kind === 'unallocated') await this.readBacking(gc * cs, out);
     return out;
   }
@@ -299,11 +318,30 @@ export class Qcow2Image implements BlockImage {
     }
   }
 
+  /**
+   * Makes the guest clusters of [offset, offset + length) (whole clusters, past the disk too)
+   * unallocated in the active image and drops their references: the entry goes first, then
+   * the refcount (a crash leaks, never corrupts). Caller holds the metadata mutex and no
+   * request is in flight.
+   */
+  async discardLocked(offset: number, length: number): Promise<void> {
+    const { map, g } = this.internals;
+    const first = Math.floor(offset / g.clusterSize);
+    const end = Math.ceil((offset + length) / g.clusterSize);
+    for (let gc = first; gc < end; gc++) {
+      const m = await map.lookup(gc);
+      if (m.kind === 'unallocated') continue;
+      await map.setEntry(gc, 0, false);
+      await this.release(m);
+    }
+  }
+
   /** Drops the references a replaced L2 entry held. */
   private async release(m: ClusterMapping): Promise<void> {
     const { refcounts, g } = this.internals;
     if ((m.kind === 'normal' || m.kind === 'zero') && m.host !== 0) await refcounts.change(m.host / g.clusterSize, 1, -1);
     else if (m.kind === 'compressed') {
+      this.inflated.delete(m.host);
       const { first, count } = compressedClusters(g, m.host, m.sectors);
       await refcounts.change(first / g.clusterSize, count, -1);
     }

@@ -55,6 +55,8 @@ export interface SnapshotIo {
   writeAt(offset: number, data: Uint8Array): Promise<void>;
   /** Reads at a virtual offset through the given L1 table. */
   readAt(offset: number, length: number, l1: Uint8Array): Promise<Uint8Array>;
+  /** Unallocates whole clusters of the active image (the caller holds the mutex). */
+  discardLocked(offset: number, length: number): Promise<void>;
 }
 
 /** The snapshot `idOrName` names (by id first, then by name, as QEMU looks them up). */
@@ -108,6 +110,9 @@ export async function createSnapshot(x: Qcow2Internals, io: SnapshotIo, o: Creat
       vmStateSize: vmState.length, diskSize: x.virtualSize, icount: o.icount, unknownExtra: new Uint8Array(0),
     };
     await writeSnapshotTable(x, [...x.snapshots, entry]);
+    // The machine state belongs to the snapshot only: keeping it in the active image would
+    // make the next snapshot's state writes copy it first (QEMU discards it too).
+    if (vmState.length > 0) await io.discardLocked(vmStateOffset(x, x.virtualSize), vmState.length);
     return snapshotInfo(entry);
   });
 }
