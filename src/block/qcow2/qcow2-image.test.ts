@@ -2,6 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ImageError } from '../errors.js';
 import { MemoryImageFile } from '../memory-file.js';
+import { checkQcow2 } from './check.js';
 import { createQcow2 } from './create.js';
 import { Qcow2Image } from './qcow2-image.js';
 import { viewOf, writeU64 } from './bytes.js';
@@ -185,4 +186,22 @@ test('mutated metadata gives a clean ImageError or a read, never another error o
     }
   }
   assert.ok(errors > 30, `only ${errors} of 300 mutations were caught`);
+});
+
+test('writes racing snapshot create, apply and delete leave a consistent image', async () => {
+  const file = new MemoryImageFile('race.qcow2');
+  await createQcow2(file, { virtualSize: 512 * KiB, clusterBits: 12 });
+  const image = await Qcow2Image.open(file, { readOnly: false });
+  const burst = (seed: number): Array<Promise<void>> =>
+    Array.from({ length: 40 }, (_, i) => image.write(((seed * 7919 + i * 12_347) % 500) * KiB, new Uint8Array(5000).fill(seed + i)));
+  const ops = [
+    ...burst(1), image.createSnapshot({ name: 'a', vmState: new Uint8Array(9000).fill(1) }), ...burst(2),
+    image.createSnapshot({ name: 'b' }), ...burst(3), image.applySnapshot('a'), ...burst(4),
+    image.deleteSnapshot('b'), ...burst(5),
+  ];
+  await Promise.all(ops);
+  assert.deepEqual(image.listSnapshots().map((s) => s.name), ['a']);
+  await image.close();
+  const report = await checkQcow2(new MemoryImageFile('race.qcow2', file.bytes, false));
+  assert.deepEqual({ corruptions: report.corruptions, leaks: report.leaks, checkErrors: report.checkErrors }, { corruptions: 0, leaks: 0, checkErrors: 0 }, JSON.stringify(report.problems));
 });

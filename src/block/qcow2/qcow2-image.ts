@@ -47,6 +47,8 @@ export class Qcow2Image implements BlockImage {
   /** @internal The structures the snapshot code works on. */
   readonly internals: Qcow2Internals;
   private readonly allocating = new Map<number, Promise<void>>();
+  /** Runs snapshot operations one at a time, in the order they were asked for. */
+  private readonly snapshotLock = new AsyncMutex();
   /** Recently inflated compressed clusters by host offset. */
   private readonly inflated = new TableCache(8);
   private inFlight = 0;
@@ -148,35 +150,54 @@ export class Qcow2Image implements BlockImage {
    */
   async createSnapshot(options: CreateSnapshotOptions): Promise<SnapshotInfo> {
     this.checkWritable();
-    return createSnapshot(this.internals, this.snapshotIo(), options);
+    return this.snapshotLock.run(() => createSnapshot(this.internals, this.snapshotIo(), options));
   }
 
   /** Reverts the disk to snapshot `idOrName` (by id, else by name), as `qemu-img snapshot -a`. */
   async applySnapshot(idOrName: string): Promise<void> {
     this.checkWritable();
-    this.inflated.clear();
-    await applySnapshot(this.internals, this.snapshotIo(), idOrName);
+    await this.snapshotLock.run(() => {
+      this.inflated.clear();
+      return applySnapshot(this.internals, this.snapshotIo(), idOrName);
+    });
   }
 
   /** Deletes snapshot `idOrName` (by id, else by name), as `qemu-img snapshot -d`. */
   async deleteSnapshot(idOrName: string): Promise<void> {
     this.checkWritable();
-    this.inflated.clear();
-    await deleteSnapshot(this.internals, this.snapshotIo(), idOrName);
+    await this.snapshotLock.run(() => {
+      this.inflated.clear();
+      return deleteSnapshot(this.internals, this.snapshotIo(), idOrName);
+    });
   }
 
   /** The machine state stored with snapshot `idOrName` (empty if it has none). */
   async readVmState(idOrName: string): Promise<Uint8Array> {
-    return readVmState(this.internals, this.snapshotIo(), idOrName);
+    return this.snapshotLock.run(() => readVmState(this.internals, this.snapshotIo(), idOrName));
   }
 
   private snapshotIo(): SnapshotIo {
     return {
-      idle: () => this.idle(),
+      exclusive: (fn) => this.exclusive(fn),
       writeAt: (offset, data) => this.track(() => this.writeAt(offset, data)),
       readAt: (offset, length, l1) => this.track(() => this.readAt(offset, length, l1)),
       discardLocked: (offset, length) => this.discardLocked(offset, length),
     };
+  }
+
+  private async exclusive<T>(fn: () => Promise<T>): Promise<T> {
+    for (;;) {
+      await this.idle();
+      const release = await this.internals.mutex.lock();
+      if (this.inFlight === 0) {
+        try {
+          return await fn();
+        } finally {
+          release();
+        }
+      }
+      release();
+    }
   }
 
   /** Resolves when no request is in flight. */

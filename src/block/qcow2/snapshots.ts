@@ -49,8 +49,11 @@ export interface CreateSnapshotOptions {
 
 /** What the snapshot code needs from the image beyond its structures. */
 export interface SnapshotIo {
-  /** Resolves when no request is in flight. */
-  idle(): Promise<void>;
+  /**
+   * Runs `fn` holding the metadata mutex with no request in flight (none half-way through
+   * an allocation, whose L2 update would land in the tables `fn` changes).
+   */
+  exclusive<T>(fn: () => Promise<T>): Promise<T>;
   /** Writes at a virtual offset (past the disk too). */
   writeAt(offset: number, data: Uint8Array): Promise<void>;
   /** Reads at a virtual offset through the given L1 table. */
@@ -85,10 +88,9 @@ export async function createSnapshot(x: Qcow2Internals, io: SnapshotIo, o: Creat
   if (o.name === '') throw new ImageError(`${x.file.name}: a snapshot needs a name`);
   if (x.snapshots.some((s) => s.id === id)) throw new ImageError(`${x.file.name}: a snapshot with id '${id}' already exists`);
   if (x.snapshots.some((s) => s.name === o.name)) throw new ImageError(`${x.file.name}: a snapshot named '${o.name}' already exists`);
-  await io.idle();
   const vmState = o.vmState ?? new Uint8Array(0);
   if (vmState.length > 0) await io.writeAt(vmStateOffset(x, x.virtualSize), vmState);
-  return x.mutex.run(async () => {
+  return io.exclusive(async () => {
     const { g, map, refcounts, file } = x;
     // COPIED flags go before the refcounts rise: a flag clear on a cluster counted once only
     // costs a copy, a flag set on a shared one would let a write change the snapshot.
@@ -123,8 +125,7 @@ export async function applySnapshot(x: Qcow2Internals, io: SnapshotIo, idOrName:
   if (sn.diskSize !== undefined && sn.diskSize !== x.virtualSize) {
     throw new ImageError(`${x.file.name}: snapshot '${sn.name}' has disk size ${sn.diskSize}, the image ${x.virtualSize} (resizing is not supported)`);
   }
-  await io.idle();
-  await x.mutex.run(async () => {
+  await io.exclusive(async () => {
     const { map } = x;
     const snL1 = await ClusterMap.readL1(x.file, sn.l1TableOffset, sn.l1Size);
     const up: ClusterCounts = new Map();
@@ -147,8 +148,7 @@ export async function applySnapshot(x: Qcow2Internals, io: SnapshotIo, idOrName:
 /** Deletes the snapshot `idOrName`, freeing the clusters only it used. */
 export async function deleteSnapshot(x: Qcow2Internals, io: SnapshotIo, idOrName: string): Promise<void> {
   const sn = findSnapshot(x, idOrName);
-  await io.idle();
-  await x.mutex.run(async () => {
+  await io.exclusive(async () => {
     const { g, map, refcounts } = x;
     const snL1 = await ClusterMap.readL1(x.file, sn.l1TableOffset, sn.l1Size);
     const down: ClusterCounts = new Map();
