@@ -4,7 +4,7 @@
  * image as a writer, or a shared reader with readonly=on/snapshot=on; backing files as backing
  * readers, which nobody may write meanwhile), served by an ImageBlockBackend.
  */
-import { ImageError, openImage, type BackingOpener, type BlockImage } from '../../../block/index.js';
+import { ImageError, MemoryImageFile, Qcow2Image, RawImage, openImage, type BackingOpener, type BlockImage } from '../../../block/index.js';
 import { BlockBackendError, closingWith, type BlockOpenSpec, type ClosableBlockBackend } from './block-backend.js';
 import { ImageBlockBackend } from './image-backend.js';
 import { nodeBackingOpener, openImageFile } from './image-file.js';
@@ -50,10 +50,20 @@ export async function openQcow2Backend(spec: BlockOpenSpec, writable: boolean, w
   return closingWith(new ImageBlockBackend(image, spec.cache), releaseLocks);
 }
 
-/** The virtual size of the qcow2 image `file` (its header's), read without locking. */
+/**
+ * The virtual size of the qcow2 image `file`, from its header (checked as any open checks it),
+ * without locking it or opening its backing chain: a replay needs only this, and may run where
+ * the backing files are not.
+ */
 export async function qcow2VirtualSize(file: string, where: string): Promise<number> {
   try {
-    const image = await openImage(await openImageFile(file, { writable: false }), { format: 'qcow2', readOnly: true, openBacking: nodeBackingOpener });
+    const imageFile = await openImageFile(file, { writable: false });
+    // The backing chain does not change the size: an empty stand-in takes its place.
+    const standIn = await RawImage.open(new MemoryImageFile(`${file} (backing not opened)`, new Uint8Array(0), false), true);
+    const image = await Qcow2Image.open(imageFile, { readOnly: true, backing: standIn }).catch(async (e: unknown) => {
+      await imageFile.close().catch(() => undefined);
+      throw e;
+    });
     const size = image.virtualSize;
     await image.close();
     return size;
