@@ -48,6 +48,11 @@ export interface BlockOpenSpec {
   readonly format?: ImageFormat;
 }
 
+/** The `-drive ...` prefix of a spec's messages. */
+export function driveWhere(spec: Pick<BlockOpenSpec, 'file' | 'where'>): string {
+  return spec.where ?? `-drive file=${spec.file.replaceAll(',', ',,')}`;
+}
+
 /** Opening a block backend failed; the message is one line, starting with the `-drive` option. */
 export class BlockBackendError extends Error {
   override name = 'BlockBackendError';

@@ -173,6 +173,11 @@ test('open errors are one line, in QEMU words', async (t) => {
     const d = await openBlockBackend(spec(odd, { snapshot, format: 'raw' }));
     assert.equal(d.byteLength, 1024);
     assert.deepEqual(await read(d, 512, 512), new Uint8Array(512));
+    if (!snapshot) {
+      // The completing zeros are not in the file: a write there is refused (QEMU would grow the file).
+      assert.equal(await writeError(d, 512, fill(512, 1)), 'write beyond the end of the image file (offset 512, length 512, image size 1000)');
+      assert.equal(await writeError(d, 0, fill(512, 1)), undefined);
+    }
     await d.close();
   }
   const qcow = join(dir, 'q.img');

@@ -7,7 +7,7 @@
  */
 import type { BlockImage } from '../../../block/index.js';
 import {
-  NO_DATA, cacheIsWriteback, requestProblem,
+  NO_DATA, SECTOR_SIZE, cacheIsWriteback, requestProblem,
   type CacheMode, type ClosableBlockBackend,
 } from './block-backend.js';
 import { RequestTracker } from './request-tracker.js';
@@ -19,7 +19,17 @@ function errorText(e: unknown): string {
   return nl < 0 ? text : text.slice(0, nl);
 }
 
+/**
+ * The size of the disk an image of `virtualSize` bytes makes: whole sectors, the last one
+ * completed with zeros (as QEMU, whose block layer counts sectors rounding up: a raw file of
+ * 1000 bytes is a disk of 1024).
+ */
+export function diskSize(virtualSize: number): number {
+  return Math.ceil(virtualSize / SECTOR_SIZE) * SECTOR_SIZE;
+}
+
 export class ImageBlockBackend implements ClosableBlockBackend {
+  /** The image's size rounded up to whole sectors (see diskSize). */
   readonly byteLength: number;
   readonly readOnly: boolean;
   private readonly requests = new RequestTracker();
@@ -29,7 +39,7 @@ export class ImageBlockBackend implements ClosableBlockBackend {
    * writethrough and directsync flush after every write; unsafe ignores flushes.
    */
   constructor(private readonly image: BlockImage, readonly cache: CacheMode) {
-    this.byteLength = image.virtualSize;
+    this.byteLength = diskSize(image.virtualSize);
     this.readOnly = image.readOnly;
   }
 
@@ -39,7 +49,7 @@ export class ImageBlockBackend implements ClosableBlockBackend {
       setImmediate(() => done(problem, NO_DATA));
       return;
     }
-    this.requests.track(this.image.read(offset, length), (e, data) => {
+    this.requests.track(this.readPadded(offset, length), (e, data) => {
       if (e === undefined && data !== undefined) done(undefined, data);
       else done(`read error at offset ${offset}: ${errorText(e)}`, NO_DATA);
     });
@@ -48,7 +58,9 @@ export class ImageBlockBackend implements ClosableBlockBackend {
   write(offset: number, data: Uint8Array, done: (err: string | undefined) => void): void {
     const problem = this.requests.closed ? 'the drive is closed'
       : this.readOnly ? 'the drive is read-only'
-        : requestProblem(this.byteLength, offset, data.length);
+        : requestProblem(this.byteLength, offset, data.length)
+          // The zeros completing the last sector are not in the image (QEMU would grow a raw file).
+          ?? (offset + data.length > this.image.virtualSize ? `write beyond the end of the image file (offset ${offset}, length ${data.length}, image size ${this.image.virtualSize})` : undefined);
     if (problem !== undefined) {
       setImmediate(() => done(problem));
       return;
@@ -70,6 +82,15 @@ export class ImageBlockBackend implements ClosableBlockBackend {
       return;
     }
     this.requests.track(this.image.flush(), (e) => done(e === undefined ? undefined : `flush error: ${errorText(e)}`));
+  }
+
+  /** Reads from the image, with zeros for the part past its virtual size (the last sector's completion). */
+  private async readPadded(offset: number, length: number): Promise<Uint8Array> {
+    const inside = Math.max(0, Math.min(length, this.image.virtualSize - offset));
+    if (inside === length) return this.image.read(offset, length);
+    const data = new Uint8Array(length);
+    if (inside > 0) data.set(await this.image.read(offset, inside));
+    return data;
   }
 
   /** Waits for the requests in flight, then closes the image (writing back what it caches). */

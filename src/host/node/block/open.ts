@@ -7,17 +7,16 @@
 import { open } from 'node:fs/promises';
 import type { ImageFormat } from '../../../block/index.js';
 import { errnoText } from '../errno-text.js';
-import { BlockBackendError, closingWith, type BlockOpenSpec, type ClosableBlockBackend } from './block-backend.js';
-import { FileBlockBackend, driveWhere, rawDiskSize } from './file-backend.js';
-import { ImageLockError, RAW_WRITER, SHARED_READER, lockImage, lockingUnavailable, type ImageLock, type LockPermissions } from './image-lock.js';
-import { openQcow2Backend, qcow2VirtualSize } from './image-open.js';
+import { BlockBackendError, driveWhere, type BlockOpenSpec, type ClosableBlockBackend } from './block-backend.js';
+import { diskSize } from './image-backend.js';
+import { lockingUnavailable } from './image-lock.js';
+import { openImageBackend, qcow2VirtualSize } from './image-open.js';
 import { OverlayBlockBackend } from './overlay-backend.js';
 import { PROBE_SIZE, guessFormat } from './probe.js';
 import { ProbedRawBackend } from './probed-raw.js';
 
 export type { BlockBackend, BlockOpenSpec, CacheMode, ClosableBlockBackend } from './block-backend.js';
 export { BlockBackendError, cacheIsWriteback } from './block-backend.js';
-export { FileBlockBackend } from './file-backend.js';
 export { OverlayBlockBackend } from './overlay-backend.js';
 
 /** Where warnings go (`replayvm: warning: TEXT`). */
@@ -36,22 +35,16 @@ export async function openBlockBackend(spec: BlockOpenSpec, warn: BlockWarning =
   const writable = !spec.readOnly && !spec.snapshot;
   const format = spec.format ?? await probeFormat(spec.file, where);
   warnIfUnlocked(warn);
-  let backend: ClosableBlockBackend;
-  if (format === 'qcow2') {
-    backend = await openQcow2Backend(spec, writable, where);
-  } else {
-    backend = await FileBlockBackend.open({ ...spec, readOnly: !writable });
-    backend = await holdingLock(backend, spec.file, writable ? RAW_WRITER : SHARED_READER, where);
-    if (spec.format === undefined && writable) {
-      warn(probedRawWarning(spec.file));
-      backend = new ProbedRawBackend(backend);
-    }
+  let backend = await openImageBackend(spec, format, writable, where);
+  if (format === 'raw' && spec.format === undefined && writable) {
+    warn(probedRawWarning(spec.file));
+    backend = new ProbedRawBackend(backend);
   }
   return spec.snapshot ? new OverlayBlockBackend(backend, { readOnly: spec.readOnly, cache: spec.cache }) : backend;
 }
 
 /**
- * The size of the disk the guest sees (a qcow2 image's virtual size, a raw file's size),
+ * The size of the disk the guest sees (a qcow2 image's virtual size, a raw file's size in whole sectors),
  * without locking or changing anything: a replay needs it and touches no image.
  */
 export async function imageVirtualSize(spec: Pick<BlockOpenSpec, 'file' | 'where' | 'format'>): Promise<number> {
@@ -61,7 +54,7 @@ export async function imageVirtualSize(spec: Pick<BlockOpenSpec, 'file' | 'where
   try {
     const handle = await open(spec.file, 'r');
     try {
-      return rawDiskSize((await handle.stat()).size);
+      return diskSize((await handle.stat()).size);
     } finally {
       await handle.close();
     }
@@ -105,20 +98,4 @@ function warnIfUnlocked(warn: BlockWarning): void {
   if (why === undefined || unlockedWarned) return;
   unlockedWarned = true;
   warn(`disk images are not locked against other processes: ${why}`);
-}
-
-/**
- * Locks `file` for `backend`'s user; the lock goes when the backend closes. On a conflict the
- * backend is closed and the error names the option.
- */
-async function holdingLock(backend: ClosableBlockBackend, file: string, perms: LockPermissions, where: string): Promise<ClosableBlockBackend> {
-  let lock: ImageLock;
-  try {
-    lock = await lockImage(file, perms);
-  } catch (e) {
-    await backend.close().catch(() => undefined);
-    if (e instanceof ImageLockError) throw new BlockBackendError(`${where}: ${e.message}`);
-    throw e;
-  }
-  return closingWith(backend, () => lock.release());
 }

@@ -75,6 +75,7 @@ test('snapshot=on over a qcow2 image: writes stay in memory, the files never cha
   const dir = tempDir(t);
   const top = join(dir, 'disk.qcow2');
   await qcow2(top, 64 * 1024);
+  assert.equal(await imageVirtualSize(spec(top)), 64 * 1024);
   const before = sha256(top);
   const b = await openBlockBackend(spec(top, { snapshot: true }));
   assert.ok(b instanceof OverlayBlockBackend);
@@ -110,6 +111,8 @@ test('format=raw on a qcow2 file exposes its bytes; a broken qcow2 image is one 
   await qcow2(missingBase, 64 * 1024, { name: 'nowhere.img', format: 'raw' });
   await assert.rejects(openBlockBackend(spec(missingBase)), (e: unknown) =>
     e instanceof BlockBackendError && /^-drive file=.*orphan\.qcow2: .*nowhere\.img.*No such file or directory$/.test(e.message));
+  // A replay needs only the virtual size: the backing file need not be there.
+  assert.equal(await imageVirtualSize(spec(missingBase)), 64 * 1024);
 });
 
 test('a qcow2 drive locks its image as a writer and its backing file as a backing reader', async (t) => {
