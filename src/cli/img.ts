@@ -12,6 +12,9 @@ import {
   type BlockImage, type ImageFile, type Qcow2Header, type SnapshotInfo as EngineSnapshot,
 } from '../block/index.js';
 import { nodeBackingOpener, openImageFile, resolveBackingName } from '../host/node/block/image-file.js';
+import {
+  BACKING_READER, ImageLockError, lockImage, QCOW2_WRITER, RAW_WRITER, type LockPermissions,
+} from '../host/node/block/image-lock.js';
 import { EXIT_ERROR, EXIT_OK, EXIT_USAGE } from './exit-status.js';
 import { parseImgCommand, IMG_USAGE, type ImgCommand, type ImgFormat } from './img-options.js';
 import { checkHuman, checkJson, checkStatus, infoHuman, infoJson, snapshotTable, type ImageInfo, type SnapshotInfo } from './img-report.js';
@@ -34,11 +37,20 @@ async function formatOf(file: ImageFile, given: ImgFormat | undefined): Promise<
   return probeImageFormat(head.subarray(0, n));
 }
 
-/** Opens `path` (read-only unless `writable`), runs `fn` on it, closes it. */
-async function withFile<T>(path: string, writable: boolean, fn: (file: ImageFile) => Promise<T>): Promise<T> {
+/**
+ * Opens `path` (read-only unless `writable`) and locks it as qemu-img does while `fn` runs on
+ * it: a reader refuses an image another process writes (and keeps writers out), a writer
+ * refuses an image in use at all.
+ */
+async function withFile<T>(path: string, writable: boolean, fn: (file: ImageFile) => Promise<T>, writer: LockPermissions = QCOW2_WRITER): Promise<T> {
   const file = await openImageFile(path, { writable });
   try {
-    return await fn(file);
+    const lock = await lockImage(path, writable ? writer : BACKING_READER);
+    try {
+      return await fn(file);
+    } finally {
+      await lock.release();
+    }
   } finally {
     await file.close();
   }
@@ -138,12 +150,12 @@ async function create(cmd: Command<'create'>, io: ImgIo): Promise<number> {
     io.stdout(cmd.format === 'raw' ? `Formatting '${cmd.file}', fmt=raw size=${size}\n`
       : `Formatting '${cmd.file}', fmt=qcow2 cluster_size=${clusterSize} extended_l2=off compression_type=zlib size=${size}${b} lazy_refcounts=off refcount_bits=16\n`);
   }
-  try {
-    await writeFile(cmd.file, new Uint8Array(0));
-  } catch (e) {
+  // An existing file is emptied only once it is locked: never under a running machine.
+  await writeFile(cmd.file, new Uint8Array(0), { flag: 'a' }).catch((e: unknown) => {
     throw new ImageError(`${cmd.file}: Could not create the image: ${(e as NodeJS.ErrnoException).message}`);
-  }
+  });
   await withFile(cmd.file, true, async (file) => {
+    await file.truncate(0);
     if (cmd.format === 'raw') await file.truncate(rounded);
     else {
       await createQcow2(file, {
@@ -152,7 +164,7 @@ async function create(cmd: Command<'create'>, io: ImgIo): Promise<number> {
       });
     }
     await file.flush();
-  });
+  }, cmd.format === 'raw' ? RAW_WRITER : QCOW2_WRITER);
   return EXIT_OK;
 }
 
@@ -214,7 +226,7 @@ export async function imgMain(args: readonly string[], io: ImgIo): Promise<numbe
       case 'snapshot': return await snapshot(cmd, io);
     }
   } catch (e) {
-    if (e instanceof ImageError || e instanceof CliError) {
+    if (e instanceof ImageError || e instanceof ImageLockError || e instanceof CliError) {
       io.stderr(`${prefix}${e.message}\n`);
       return EXIT_ERROR;
     }

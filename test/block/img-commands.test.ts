@@ -1,12 +1,14 @@
 /**
  * `replayvm img info`, `create` and `snapshot` through the real CLI, beside qemu-img on the same
  * files: the same info text and JSON, images qemu-img reads as its own, snapshots listed and
- * applied by either tool; the help, usage errors (exit 2) and one-line errors (exit 1).
+ * applied by either tool; qemu-img's locks; the help, usage errors (exit 2) and one-line
+ * errors (exit 1).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { BACKING_READER, lockImage, lockingUnavailable, QCOW2_WRITER } from '../../src/host/node/block/image-lock.js';
 import { CLI_PATH, runProcess, type RunResult } from '../helpers/run-vm.js';
 import { qemuIo, tool, withTempDir } from '../support/block/qemu-tools.js';
 
@@ -129,4 +131,36 @@ test('img -h prints the help; usage errors exit 2 with the usage', withTempDir('
     assert.equal(r.status, 2, args.join(' '));
     assert.ok(r.stderr.startsWith(`${message}\nusage: replayvm img `), r.stderr);
   }
+}));
+
+test('img takes qemu-img\'s locks: an image in use for writing is refused, and never emptied by create', withTempDir('replayvm-img-', async (dir) => {
+  assert.equal(lockingUnavailable(), undefined, 'the OFD lock addon is built (npm install builds it)');
+  qemu(dir, 'create', '-f', 'qcow2', 'd.qcow2', '8M');
+  const before = readFileSync(join(dir, 'd.qcow2'));
+  const writer = await lockImage(join(dir, 'd.qcow2'), QCOW2_WRITER); // as a running machine holds it
+  try {
+    const inUse = (what: string): string => `Failed to get ${what} lock. Is another process using the image [d.qcow2]?`;
+    for (const [args, message] of [
+      [['info', 'd.qcow2'], `replayvm img info: ${inUse('shared "write"')}`],
+      [['check', 'd.qcow2'], `replayvm img check: ${inUse('shared "write"')}`],
+      [['snapshot', '-c', 's', 'd.qcow2'], `replayvm img snapshot: ${inUse('"write"')}`],
+      [['create', '-q', '-f', 'qcow2', 'd.qcow2', '1M'], `replayvm img create: ${inUse('"write"')}`],
+    ] as const) {
+      const r = await replayvm(dir, 'img', ...args);
+      assert.deepEqual([r.status, r.stderr], [1, `${message}\n`], args.join(' '));
+    }
+    assert.deepEqual(readFileSync(join(dir, 'd.qcow2')), before, 'the image in use is unchanged');
+  } finally {
+    await writer.release();
+  }
+  // Readers share: info and check run beside a backing-file reader; a snapshot (a write) does not.
+  const reader = await lockImage(join(dir, 'd.qcow2'), BACKING_READER);
+  try {
+    await img(dir, 'info', 'd.qcow2');
+    await img(dir, 'check', 'd.qcow2');
+    assert.equal((await replayvm(dir, 'img', 'snapshot', '-c', 's', 'd.qcow2')).status, 1);
+  } finally {
+    await reader.release();
+  }
+  await img(dir, 'snapshot', '-c', 's', 'd.qcow2');
 }));

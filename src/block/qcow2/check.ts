@@ -220,9 +220,16 @@ class StoredRefcounts {
   async get(index: number): Promise<number | string> {
     const t = Math.floor(index / this.entriesPerBlock);
     const entry = this.table[t];
-    if (entry === undefined) return 0;
-    const block = await this.block(t, entry);
-    if (typeof block === 'string') return block;
+    if (entry !== undefined) await this.block(t, entry);
+    return this.known(index)!;
+  }
+
+  /** The refcount of cluster `index` when its refcount block is already read (the fast path of a scan), else undefined. */
+  known(index: number): number | string | undefined {
+    const t = Math.floor(index / this.entriesPerBlock);
+    if (this.table[t] === undefined) return 0;
+    const block = this.blocks.get(t);
+    if (block === undefined || typeof block === 'string') return block;
     if (block.length === 0) return 0; // no refcount block: every refcount it would hold is 0
     const i = index % this.entriesPerBlock;
     const bits = this.h.refcountBits;
@@ -415,8 +422,7 @@ function useRefcountBlocks(s: CheckState, table: readonly bigint[]): void {
 /** Compares the stored refcounts with the uses; returns the highest cluster in use or referenced. */
 async function compareRefcounts(s: CheckState, stored: StoredRefcounts): Promise<number> {
   let highest = 0;
-  const compare = async (i: number): Promise<void> => {
-    const refcount = await stored.get(i);
+  const compare = (i: number, refcount: number | string): void => {
     if (typeof refcount === 'string') {
       s.checkErrors++;
       s.problems.push(`Can't get refcount for cluster ${i}: ${refcount}`);
@@ -429,8 +435,8 @@ async function compareRefcounts(s: CheckState, stored: StoredRefcounts): Promise
     if (refcount < uses) s.corruptions++;
     else s.leaks++;
   };
-  for (let i = 0; i < s.uses.length; i++) await compare(i);
-  for (const k of [...s.beyond.keys()].sort((a, b) => a - b)) await compare(k);
+  for (let i = 0; i < s.uses.length; i++) compare(i, stored.known(i) ?? await stored.get(i));
+  for (const k of [...s.beyond.keys()].sort((a, b) => a - b)) compare(k, stored.known(k) ?? await stored.get(k));
   return highest;
 }
 
