@@ -2,7 +2,8 @@
  * kill -9 during heavy guest writes to a qcow2 image, many times over the same image: after every
  * kill `qemu-img check` may report leaked clusters (exit status 3) but never corruption (2) or
  * a failed check (1), the next boot opens the image again, and at the end every write the guest
- * saw completed (its `diskfill` printed, so fsync returned) reads back exactly from the file.
+ * saw completed (its `diskfill` printed, so fsync returned) reads back exactly from the file;
+ * a last boot reads the whole image as `qemu-img convert` does.
  * Small clusters (4 KiB) on a 64 MiB disk make every write allocate clusters, L2 tables and
  * refcount blocks. Random places, sizes and kill moments come from a seeded host PRNG
  * (REPLAYVM_BLOCK_SEED reruns a failure).
@@ -12,9 +13,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { blockTestSeed, guestFill, patternWord, qemuImgCheck, SECTOR, tool } from '../helpers/guest-disk.js';
+import { assertGuestReads, blockTestSeed, guestFill, patternWord, qemuImgCheck, SECTOR, tool } from '../helpers/guest-disk.js';
 import { seededRandom } from '../helpers/host-utils.js';
-import { TEST_TIMEOUT_MS, withLinuxVm } from '../helpers/linux.js';
+import { powerOff, TEST_TIMEOUT_MS, withLinuxVm } from '../helpers/linux.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'replayvm-block-kill-'));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -94,4 +95,13 @@ test(`${KILLS} kill -9 at random moments of guest writes: qemu-img check never f
     }
   }
   assert.deepEqual(bad, [], `completed writes must read back after the kills (seed ${seed}; leaks per round ${leaks.join(',')})`);
+
+  // The guest reads the image left by the last kill as QEMU does (the cut writes included).
+  await withLinuxVm(['-drive', `file=${image},format=qcow2,if=virtio`], async (vm) => {
+    await vm.prompt();
+    await assertGuestReads(vm, raw, `the image after ${KILLS} kills (seed ${seed})`, 8 << 20);
+    await powerOff(vm);
+  });
+  const last = qemuImgCheck(image);
+  assert.ok(last.status === 0 || last.status === 3, `qemu-img check after the last boot: status ${last.status}\n${last.stdout}${last.stderr}`);
 });
