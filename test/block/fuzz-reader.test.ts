@@ -127,6 +127,26 @@ test('fuzz: mutated qcow2 images are refused with an ImageError or read right, n
     if (theirs !== a.sha256) mismatches.push(`seed ${SEED} case ${a.index} (${base.name}: ${m.description}): qemu-img reads other bytes`);
   }
   t.diagnostic(`compared with qemu-img convert: ${compared} mutants read by both`);
+
+  // Mutants our checker reported on, checked by qemu-img: where it can check them too, the counts agree.
+  let checkedBoth = 0;
+  const checkStep = Math.max(1, Math.floor(r.checked.length / (QEMU_SAMPLE * 4)));
+  for (let i = 0; i < r.checked.length && checkedBoth < QEMU_SAMPLE; i += checkStep) {
+    const c = r.checked[i]!;
+    const base = bases[c.base]!;
+    const m = mutation(base, SEED, c.index);
+    writeFileSync(join(dir, 'mutant.qcow2'), m.bytes);
+    const q = tool('qemu-img', ['check', '--output=json', 'mutant.qcow2'], dir);
+    if (q.status !== 0 && q.status !== 2 && q.status !== 3) continue;
+    checkedBoth++;
+    const j = JSON.parse(q.stdout) as Record<string, number>;
+    const theirs = { corruptions: j['corruptions'] ?? 0, leaks: j['leaks'] ?? 0, checkErrors: j['check-errors'] ?? 0, imageEndOffset: j['image-end-offset'] ?? 0 };
+    if (JSON.stringify(theirs) !== JSON.stringify(c.report)) {
+      mismatches.push(`seed ${SEED} case ${c.index} (${base.name}: ${m.description}): qemu-img check says ${JSON.stringify(theirs)}, we say ${JSON.stringify(c.report)}`);
+    }
+  }
+  t.diagnostic(`compared with qemu-img check: ${checkedBoth} mutants checked by both`);
   assert.deepEqual(mismatches, []);
   assert.ok(compared >= Math.min(QEMU_SAMPLE, 20), `only ${compared} mutants read by both`);
+  assert.ok(checkedBoth >= Math.min(QEMU_SAMPLE, 20), `only ${checkedBoth} mutants checked by both`);
 })());
