@@ -6,7 +6,7 @@
  */
 import { isMainThread, parentPort, workerData } from 'node:worker_threads';
 import { createHash } from 'node:crypto';
-import { ImageError, openImage, MemoryImageFile, type BlockImage } from '../../src/block/index.js';
+import { checkQcow2, ImageError, openImage, MemoryImageFile, type BlockImage, type Qcow2CheckReport } from '../../src/block/index.js';
 import { mutation, type FuzzBase } from './fuzz-mutations.js';
 
 /** What the test thread gives the worker. */
@@ -28,12 +28,26 @@ export interface FuzzFailure {
   readonly problem: string;
 }
 
-/** A mutated image the reader accepted, with the sha256 of everything it read. */
+/** A mutated image the reader accepted: its virtual size and the sha256 of what it read (the whole disk unless larger than the limit). */
 export interface FuzzAccepted {
   readonly index: number;
   readonly base: number;
   readonly virtualSize: number;
   readonly sha256: string;
+}
+
+/** The counts of the checker's report on a mutant (qemu-img check --output=json's). */
+export type CheckCounts = Pick<Qcow2CheckReport, 'corruptions' | 'leaks' | 'checkErrors' | 'imageEndOffset'>;
+
+/** A mutated image the checker reported on. */
+export interface FuzzChecked {
+  readonly index: number;
+  readonly base: number;
+  readonly report: CheckCounts;
+}
+
+function countsOf(r: Qcow2CheckReport): CheckCounts {
+  return { corruptions: r.corruptions, leaks: r.leaks, checkErrors: r.checkErrors, imageEndOffset: r.imageEndOffset };
 }
 
 /** What the worker reports at the end. */
@@ -43,10 +57,11 @@ export interface FuzzResult {
   readonly read: number;
   readonly failures: readonly FuzzFailure[];
   readonly accepted: readonly FuzzAccepted[];
+  readonly checked: readonly FuzzChecked[];
   readonly errorSamples: readonly string[];
 }
 
-/** Reads every byte of the disk (at most `limit`), a chunk of 64 KiB at a time (every cluster is visited). */
+/** Reads every byte of the disk (at most `limit`: a mutated size can be huge), a chunk of 64 KiB at a time (every cluster is visited). */
 async function readAll(image: BlockImage, limit: number): Promise<Uint8Array> {
   const size = Math.min(image.virtualSize, limit);
   const out = new Uint8Array(size);
@@ -73,6 +88,7 @@ async function runFuzz(job: FuzzJob): Promise<FuzzResult> {
   const progress = new Int32Array(job.progress);
   const failures: FuzzFailure[] = [];
   const accepted: FuzzAccepted[] = [];
+  const checked: FuzzChecked[] = [];
   const errorSamples = new Set<string>();
   let refused = 0;
   let read = 0;
@@ -92,7 +108,8 @@ async function runFuzz(job: FuzzJob): Promise<FuzzResult> {
         return readAll(image, limit);
       })(), job.caseTimeoutMs);
       read++;
-      accepted.push({ index, base: b, virtualSize: content.length, sha256: createHash('sha256').update(content).digest('hex') });
+      const virtualSize = (image as BlockImage | undefined)?.virtualSize ?? 0;
+      accepted.push({ index, base: b, virtualSize, sha256: createHash('sha256').update(content).digest('hex') });
       if (m.expect.kind === 'same') {
         const d = firstDifference(content, base.content);
         if (d !== undefined) fail(`a mutation of ignored bytes changed the read: ${d}`);
@@ -116,9 +133,16 @@ async function runFuzz(job: FuzzJob): Promise<FuzzResult> {
       const opened = image as BlockImage | undefined;
       if (opened !== undefined) await withTimeout(opened.close(), job.caseTimeoutMs).catch(() => undefined);
     }
+    // The checker reads the same bytes its own way: a report or an ImageError, nothing else.
+    try {
+      const report = await withTimeout(checkQcow2(new MemoryImageFile(`${base.name}#${index}`, m.bytes, false)), job.caseTimeoutMs);
+      checked.push({ index, base: b, report: countsOf(report) });
+    } catch (e) {
+      if (!(e instanceof ImageError)) fail(`the checker: ${e instanceof Error ? `${e.name}: ${e.message}${e.stack === undefined ? '' : ` ${e.stack.split('\n').slice(1, 4).join(' |')}`}` : String(e)}`);
+    }
     Atomics.store(progress, 1, index + 1);
   }
-  return { cases: index, refused, read, failures, accepted, errorSamples: [...errorSamples] };
+  return { cases: index, refused, read, failures, accepted, checked, errorSamples: [...errorSamples] };
 }
 
 if (!isMainThread && parentPort !== null) {

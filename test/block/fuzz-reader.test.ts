@@ -1,12 +1,13 @@
 /**
  * The qcow2 reader's fuzz test: small valid images (made by qemu-img: plain, small clusters,
- * compressed, with snapshots, version 2, 1-bit refcounts) are mutated thousands of times (bit
- * flips, boundary values in header fields and table entries, random bytes, truncation, junk
- * appended, COPIED flags): 3000 cases in a few seconds, and each mutant is opened and read whole. Each must
- * be refused with a one-line ImageError or read, never throw anything else or hang; a mutation
- * of bytes a read ignores must open and read the original, a changed data byte only that byte. Then a
- * sample of the mutants we read is converted by `qemu-img convert -O raw`: where qemu-img reads
- * it too, the bytes must be the same.
+ * compressed, with snapshots, version 2, 1-bit refcounts; and one our engine wrote) are mutated
+ * (bit flips, boundary values in header fields and table entries, random bytes, truncation,
+ * junk appended, COPIED flags): 3000 cases in a few seconds, and each mutant is opened and read
+ * whole, and checked by the checker. Each must be refused with a one-line ImageError or read,
+ * never throw anything else or hang; a mutation of bytes a read ignores must open and read the
+ * original, a changed data byte only that byte. Then samples go to qemu-img: mutants we read,
+ * converted by `qemu-img convert -O raw`, must give the same bytes where qemu-img reads them
+ * too; mutants we checked, the same counts from `qemu-img check` where it can check them.
  *
  * The seed is fixed (REPLAYVM_FUZZ_SEED overrides it) and printed with every failure, so a
  * failing case is rebuilt by its seed and number (fuzz-mutations.ts).
@@ -17,7 +18,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { openImage, MemoryImageFile } from '../../src/block/index.js';
+import { createQcow2, openImage, MemoryImageFile, Qcow2Image } from '../../src/block/index.js';
 import { qemuImg, qemuIo, tool, withTempDir } from '../support/block/qemu-tools.js';
 import { qcow2Regions } from '../support/block/qcow2-bytes.js';
 import { mutation, type FuzzBase } from './fuzz-mutations.js';
@@ -34,8 +35,22 @@ const SIZE = '256k';
 
 type Base = FuzzBase & { readonly content: Uint8Array };
 
+/** An image our own engine made: created, written, snapshotted, written again (4 KiB clusters). */
+async function engineImage(path: string): Promise<void> {
+  const file = new MemoryImageFile(path);
+  await createQcow2(file, { virtualSize: 256 << 10, clusterBits: 12 });
+  const image = await openImage(file, { format: 'qcow2', readOnly: false });
+  if (!(image instanceof Qcow2Image)) throw new Error('createQcow2 made no qcow2 image');
+  await image.write(0, new Uint8Array(20 << 10).fill(0x5a));
+  await image.write(150 << 10, new Uint8Array(70 << 10).fill(0x3c));
+  await image.createSnapshot({ name: 'one' });
+  await image.write(60 << 10, new Uint8Array(20 << 10).fill(0x77));
+  await image.close();
+  writeFileSync(path, file.bytes);
+}
+
 /** The base images, each with the disk content qemu-img reads from it. */
-function makeBases(dir: string): Base[] {
+async function makeBases(dir: string): Promise<Base[]> {
   const p = (name: string): string => join(dir, name);
   const fill = (path: string): void => qemuIo(path, 'write -P 0x5a 0 20k', 'write -P 0xa5 50k 5k', 'write -z 64k 64k', 'write -P 0x3c 150k 70k');
   qemuImg('create', '-f', 'qcow2', p('plain.qcow2'), SIZE);
@@ -53,7 +68,8 @@ function makeBases(dir: string): Base[] {
   fill(p('v2.qcow2'));
   qemuImg('create', '-f', 'qcow2', '-o', 'refcount_bits=1,cluster_size=16384', p('refcount1.qcow2'), SIZE);
   fill(p('refcount1.qcow2'));
-  return ['plain', 'small', 'compressed', 'snapshots', 'v2', 'refcount1'].map((name) => {
+  await engineImage(p('ours.qcow2'));
+  return ['plain', 'small', 'compressed', 'snapshots', 'v2', 'refcount1', 'ours'].map((name) => {
     const path = p(`${name}.qcow2`);
     qemuImg('convert', '-f', 'qcow2', '-O', 'raw', path, p(`${name}.raw`));
     const bytes = new Uint8Array(readFileSync(path));
@@ -95,7 +111,7 @@ function runWorker(job: FuzzJob): Promise<FuzzResult> {
 }
 
 test('fuzz: mutated qcow2 images are refused with an ImageError or read right, never crash or hang; qemu-img reads the same', { timeout: 120_000 }, (t) => withTempDir('replayvm-fuzz-', async (dir) => {
-  const bases = makeBases(dir);
+  const bases = await makeBases(dir);
   for (const b of bases) {
     const image = await openImage(new MemoryImageFile(b.name, b.bytes, false), { format: 'qcow2', readOnly: true });
     const content = await image.read(0, image.virtualSize);
@@ -127,6 +143,26 @@ test('fuzz: mutated qcow2 images are refused with an ImageError or read right, n
     if (theirs !== a.sha256) mismatches.push(`seed ${SEED} case ${a.index} (${base.name}: ${m.description}): qemu-img reads other bytes`);
   }
   t.diagnostic(`compared with qemu-img convert: ${compared} mutants read by both`);
+
+  // Mutants our checker reported on, checked by qemu-img: where it can check them too, the counts agree.
+  let checkedBoth = 0;
+  const checkStep = Math.max(1, Math.floor(r.checked.length / (QEMU_SAMPLE * 4)));
+  for (let i = 0; i < r.checked.length && checkedBoth < QEMU_SAMPLE; i += checkStep) {
+    const c = r.checked[i]!;
+    const base = bases[c.base]!;
+    const m = mutation(base, SEED, c.index);
+    writeFileSync(join(dir, 'mutant.qcow2'), m.bytes);
+    const q = tool('qemu-img', ['check', '--output=json', 'mutant.qcow2'], dir);
+    if (q.status !== 0 && q.status !== 2 && q.status !== 3) continue;
+    checkedBoth++;
+    const j = JSON.parse(q.stdout) as Record<string, number>;
+    const theirs = { corruptions: j['corruptions'] ?? 0, leaks: j['leaks'] ?? 0, checkErrors: j['check-errors'] ?? 0, imageEndOffset: j['image-end-offset'] ?? 0 };
+    if (JSON.stringify(theirs) !== JSON.stringify(c.report)) {
+      mismatches.push(`seed ${SEED} case ${c.index} (${base.name}: ${m.description}): qemu-img check says ${JSON.stringify(theirs)}, we say ${JSON.stringify(c.report)}`);
+    }
+  }
+  t.diagnostic(`compared with qemu-img check: ${checkedBoth} mutants checked by both`);
   assert.deepEqual(mismatches, []);
   assert.ok(compared >= Math.min(QEMU_SAMPLE, 20), `only ${compared} mutants read by both`);
+  assert.ok(checkedBoth >= Math.min(QEMU_SAMPLE, 20), `only ${checkedBoth} mutants checked by both`);
 })());

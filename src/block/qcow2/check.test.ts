@@ -170,3 +170,24 @@ test('images our engine wrote (random writes, snapshots, deletes) check as qemu-
     assert.ok(r.allocatedClusters > 0, path);
   }
 }));
+
+test('entries with reserved bits, pointing far past the end of the file, or with flags and no offset: as qemu-img counts them', withDir(async (dir) => {
+  const damage = async (name: string, edit: (v: DataView, l1: number, l2: number) => void): Promise<Qcow2CheckReport> => {
+    const path = makeImage(dir, name, 'cluster_size=65536');
+    const b = readFileSync(path);
+    const v = new DataView(b.buffer, b.byteOffset, b.byteLength);
+    const { l1 } = qcow2Layout(b);
+    edit(v, l1, Number(v.getBigUint64(l1) & 0x00fffffffffffe00n));
+    writeFileSync(path, b);
+    return assertSameAsQemu(path, 2);
+  };
+  const reservedL1 = await damage('reserved-l1.qcow2', (v, l1) => v.setBigUint64(l1, v.getBigUint64(l1) | 0x80n));
+  assert.ok(reservedL1.problems.some((l) => l.startsWith('ERROR found L1 entry with reserved bits set')));
+  const reservedL2 = await damage('reserved-l2.qcow2', (v, _l1, l2) => v.setBigUint64(l2, v.getBigUint64(l2) | 0x2n));
+  assert.ok(reservedL2.problems.some((l) => l.startsWith('ERROR found l2 entry with reserved bits set')));
+  const far = await damage('far.qcow2', (v, _l1, l2) => v.setBigUint64(l2 + 16, (1n << 63n) | (1n << 55n)));
+  assert.ok(far.problems.some((l) => l.startsWith('ERROR: counting reference for region exceeding the end of the file')));
+  // An L1 entry with the COPIED flag and offset 0 is walked as qemu-img walks it: the header read as an L2 table.
+  const flagsOnly = await damage('flags-only.qcow2', (v, l1) => v.setBigUint64(l1, 1n << 63n));
+  assert.ok(flagsOnly.problems.some((l) => l.startsWith('ERROR cluster 0 refcount=1 reference=')));
+}));

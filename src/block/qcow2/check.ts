@@ -46,6 +46,8 @@ const REFTABLE_OFFSET_MASK = 0xfffffffffffffe00n;
 const COPIED = 1n << 63n;
 const COMPRESSED = 1n << 62n;
 const ZERO = 1n;
+const L1_RESERVED = 0x7f000000000001ffn;
+const L2_STANDARD_RESERVED = 0x3f000000000001fen;
 const INCOMPATIBLE_DIRTY = 1n;
 const INCOMPATIBLE_CORRUPT = 2n;
 const INCOMPATIBLE_DATA_FILE = 4n;
@@ -85,9 +87,12 @@ interface SnapshotL1 {
 
 const hex = (v: bigint | number): string => v.toString(16);
 
-/** A 64-bit value as a file offset; values past 2^53 stay exact as bigint elsewhere. */
+/**
+ * A table entry's offset field as a number: offsets of L1, L2 and refcount table entries are
+ * multiples of 512 below 2^56, which doubles hold exactly.
+ */
 function offsetNumber(v: bigint): number {
-  return v > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(v);
+  return Number(v);
 }
 
 /** Reads `length` bytes at `offset`; bytes past the end of the file read as zeros (as QEMU's block layer). */
@@ -257,6 +262,11 @@ class StoredRefcounts {
   }
 }
 
+/** The problem line of a region that ends a cluster or more past the end of the file. */
+function exceedingEnd(offset: number | bigint, size: number | bigint): string {
+  return `ERROR: counting reference for region exceeding the end of the file by one cluster or more: offset 0x${hex(offset)} size 0x${hex(size)}`;
+}
+
 /** Counts the uses of every host cluster, with qemu-img check's problem accounting. */
 class CheckState {
   corruptions = 0;
@@ -266,7 +276,7 @@ class CheckState {
   fragmented = 0;
   compressed = 0;
   readonly problems: string[] = [];
-  /** Uses of the clusters inside the file; those past its end (from corrupt entries) in `beyond`. */
+  /** Uses of the clusters inside the file; those of the cluster just past its end in `beyond`. */
   readonly uses: Uint32Array;
   readonly beyond = new Map<number, number>();
   readonly clusterSize: number;
@@ -295,9 +305,17 @@ class CheckState {
     return n;
   }
 
-  /** Counts one use of every cluster that bytes [offset, offset + size) touch. */
+  /**
+   * Counts one use of every cluster that bytes [offset, offset + size) touch. A region ending a
+   * cluster or more past the end of the file is a corruption and is not counted (the last
+   * cluster may be allocated only in part, so less than that is allowed), as qemu-img has it.
+   */
   use(offset: number, size: number): void {
     if (size <= 0) return;
+    if (offset + size - this.fileSize >= this.clusterSize) {
+      this.corrupt(exceedingEnd(offset, size));
+      return;
+    }
     const first = Math.floor(offset / this.clusterSize);
     const last = Math.floor((offset + size - 1) / this.clusterSize);
     for (let k = first; k <= last; k++) {
@@ -340,8 +358,11 @@ async function useL2(s: CheckState, l2Offset: number, active: boolean): Promise<
         entry &= ~COPIED;
       }
       const sectors = ((entry >> compressedSizeShift) & compressedSizeMask) + 1n;
-      const start = offsetNumber(entry & compressedOffsetMask);
-      s.use(start, Number(sectors) * 512 - (start % 512));
+      const start = entry & compressedOffsetMask;
+      const size = sectors * 512n - (start % 512n);
+      // A byte offset (not a multiple of 512): exact in bigint where a double would round.
+      if (start + size - BigInt(s.fileSize) >= BigInt(s.clusterSize)) s.corrupt(exceedingEnd(start, size));
+      else s.use(Number(start), Number(size));
       if (active) {
         s.allocated++;
         s.compressed++;
@@ -349,6 +370,7 @@ async function useL2(s: CheckState, l2Offset: number, active: boolean): Promise<
       }
       continue;
     }
+    if ((entry & L2_STANDARD_RESERVED) !== 0n) s.corrupt(`ERROR found l2 entry with reserved bits set: ${hex(entry)}`);
     const offset = offsetNumber(entry & ENTRY_OFFSET_MASK);
     if (offset === 0) continue; // unallocated, or a zero cluster without a preallocated one
     if (offset % s.clusterSize !== 0) {
@@ -369,8 +391,10 @@ async function useL2(s: CheckState, l2Offset: number, active: boolean): Promise<
 async function useL1(s: CheckState, l1Offset: number, l1Size: number, active: boolean): Promise<void> {
   s.use(l1Offset, l1Size * 8);
   for (const entry of await readTable(s, l1Offset, l1Size)) {
+    // As qemu-img: only an entry of all zeros is unused (one with flags but offset 0 points at the header).
+    if (entry === 0n) continue;
+    if ((entry & L1_RESERVED) !== 0n) s.corrupt(`ERROR found L1 entry with reserved bits set: ${hex(entry)}`);
     const l2 = offsetNumber(entry & ENTRY_OFFSET_MASK);
-    if (l2 === 0) continue;
     s.use(l2, s.clusterSize);
     if (l2 % s.clusterSize !== 0) s.corrupt(`ERROR l2_offset=${hex(l2)}: Table is not cluster aligned; L1 entry corrupted`);
     await useL2(s, l2, active);
