@@ -113,9 +113,9 @@ export function parseHeader(name: string, head: Uint8Array, fileSize: number): Q
   const clusterBits = v.getUint32(20);
   if (clusterBits < 9 || clusterBits > 21) fail(`header field cluster_bits is ${clusterBits} (must be 9..21: 512 B to 2 MiB clusters)`);
   const clusterSize = 2 ** clusterBits;
+  if (version === 3 && head.length < V3_HEADER_LENGTH) fail(`file too small for a version 3 qcow2 header (${head.length} bytes)`);
   const headerLength = version === 2 ? V2_HEADER_LENGTH : v.getUint32(100);
   if (version === 3) {
-    if (head.length < V3_HEADER_LENGTH) fail(`file too small for a version 3 qcow2 header (${head.length} bytes)`);
     if (headerLength < V3_HEADER_LENGTH || headerLength % 8 !== 0 || headerLength > clusterSize || headerLength > head.length) {
       fail(`header field header_length is ${headerLength} (must be a multiple of 8, at least ${V3_HEADER_LENGTH}, inside the first cluster and the file)`);
     }
