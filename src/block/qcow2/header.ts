@@ -231,16 +231,10 @@ function describeBits(mask: bigint, type: number, names: readonly FeatureName[])
 }
 
 /** What a new image's header holds. */
-export interface NewHeader {
-  readonly clusterBits: number;
-  readonly size: number;
-  readonly l1Size: number;
-  readonly l1TableOffset: number;
-  readonly refcountTableOffset: number;
-  readonly refcountTableClusters: number;
+export type NewHeader = Pick<Qcow2Header, 'clusterBits' | 'size' | 'l1Size' | 'l1TableOffset' | 'refcountTableOffset' | 'refcountTableClusters'> & {
   readonly backingFile?: string;
   readonly backingFormat?: string;
-}
+};
 
 /**
  * The first bytes of a new version 3 image as `qemu-img create -f qcow2` writes them: the

@@ -8,10 +8,8 @@ import { ImageError } from '../errors.js';
 import { decodeText, encodeText, hex, readU64, roundUp, viewOf, writeU64 } from './bytes.js';
 import { MAX_L1_BYTES } from './header.js';
 
-/** One snapshot as stored. */
-export interface SnapshotEntry {
-  readonly l1TableOffset: number;
-  readonly l1Size: number;
+/** A snapshot as listed: what it is, not where its tables are. */
+export interface SnapshotInfo {
   /** The unique id string ("1", "2", ... as QEMU numbers them). */
   readonly id: string;
   readonly name: string;
@@ -26,6 +24,12 @@ export interface SnapshotEntry {
   readonly diskSize: number | undefined;
   /** The instruction count when it was taken (record/replay), undefined if none (-1 stored). */
   readonly icount: bigint | undefined;
+}
+
+/** One snapshot as stored. */
+export interface SnapshotEntry extends SnapshotInfo {
+  readonly l1TableOffset: number;
+  readonly l1Size: number;
   /** Extra data past the 24 bytes we know, kept as it was. */
   readonly unknownExtra: Uint8Array;
 }

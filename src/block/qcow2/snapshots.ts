@@ -11,28 +11,13 @@ import { viewOf, writeU64 } from './bytes.js';
 import { ClusterMap } from './cluster-map.js';
 import { HeaderField } from './header.js';
 import type { Qcow2Internals } from './internals.js';
-import { buildSnapshotTable, type SnapshotEntry } from './snapshot-table.js';
+import { buildSnapshotTable, type SnapshotEntry, type SnapshotInfo } from './snapshot-table.js';
+
+export type { SnapshotInfo } from './snapshot-table.js';
 import { applyCounts, type ClusterCounts, clearCopiedFlags, countTree, refreshCopiedFlags } from './tree.js';
 
 /** The largest machine state readVmState reads in one piece (1 GiB). */
 const MAX_VM_STATE_READ = 1 << 30;
-
-/** A snapshot as listed. */
-export interface SnapshotInfo {
-  readonly id: string;
-  readonly name: string;
-  /** When it was taken: seconds since the Epoch and the nanoseconds part. */
-  readonly dateSec: number;
-  readonly dateNsec: number;
-  /** The guest's virtual clock when it was taken, in nanoseconds. */
-  readonly vmClockNs: bigint;
-  /** Bytes of machine state saved with it (0: disk only). */
-  readonly vmStateSize: number;
-  /** The virtual disk size when it was taken, if recorded. */
-  readonly diskSize: number | undefined;
-  /** The instruction count when it was taken (record/replay), if recorded. */
-  readonly icount: bigint | undefined;
-}
 
 /** What to snapshot. */
 export interface CreateSnapshotOptions {
