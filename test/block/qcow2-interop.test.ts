@@ -164,7 +164,7 @@ test('zero clusters (preallocated and not) and unallocated clusters over a backi
   await image.close();
 });
 
-test('our random writes on a plain image and on an overlay: qemu-img check clean, qemu-img convert gives the bytes written, the base unchanged', async (t) => {
+test('our random writes on plain images, on an overlay and over compressed clusters: qemu-img check clean, qemu-img convert gives the bytes written, the base unchanged', async (t) => {
   const dir = tempDir(t);
   for (const options of ['cluster_size=65536', 'cluster_size=512', 'cluster_size=2M', 'compat=0.10', 'refcount_bits=2']) {
     const clusterSize = options;
@@ -194,6 +194,16 @@ test('our random writes on a plain image and on an overlay: qemu-img check clean
   assertClean(top);
   equalBytes(qemuRead(top, dir), expected, 'overlay');
   equalBytes(readFileSync(base), baseBefore, 'base file');
+
+  // Over compressed clusters: each written one is inflated, rewritten whole and its sectors freed.
+  const compressed = join(dir, 'compressed.qcow2');
+  qemu('qemu-img', ['convert', '-O', 'qcow2', '-c', '-o', 'cluster_size=4096', join(dir, 'base.raw'), compressed]);
+  const inPlace = baseBytes.slice();
+  const c = await open(compressed);
+  await randomWrites(c, inPlace, 10, 100, 30_000);
+  await c.close();
+  assertClean(compressed);
+  equalBytes(qemuRead(compressed, dir), inPlace, 'written over compressed clusters');
 });
 
 test('backing chains: three levels, relative names resolved from each file\'s directory, a loop refused by name', async (t) => {
