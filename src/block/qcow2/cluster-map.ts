@@ -80,11 +80,9 @@ export class ClusterMap {
     const where = (): string => `L2 table entry ${l2i} of L1 entry ${l1i}`;
     const m = decodeL2Entry(this.g, viewOf(table), l2i * 8, where);
     if (m.kind === 'normal' || (m.kind === 'zero' && m.host !== 0)) this.checkCluster(m.host, where);
-    else if (m.kind === 'compressed') {
-      const end = m.host - (m.host % 512) + m.sectors * 512;
-      if (m.host < this.g.clusterSize || end > this.refcounts.fileSize + 512 * this.g.clusterSize) {
-        throw new ImageError(`${this.g.name}: ${where()} points outside the file (compressed data at ${hex(m.host)}, file size ${hex(this.refcounts.fileSize)})`);
-      }
+    else if (m.kind === 'compressed' && (m.host < this.g.clusterSize || m.host >= this.refcounts.fileSize)) {
+      // The data's last sector may run past the end of the file (QEMU does not pad it).
+      throw new ImageError(`${this.g.name}: ${where()} points ${m.host < this.g.clusterSize ? 'into the header cluster' : 'past the end of the file'} (compressed data at ${hex(m.host)}, file size ${hex(this.refcounts.fileSize)})`);
     }
     return m;
   }
