@@ -44,8 +44,17 @@ export interface CpuTracer {
   instruction?(hartId: number, pc: number, insn: number, text: string): void;
 }
 
+/**
+ * How a hart executes: `translator` compiles hot guest pages to JavaScript (src/cpu/jit) and
+ * runs cold code, single steps and traced runs on the interpreter; `interpreter` runs
+ * everything on the interpreter (the reference). Both give the same state at every step.
+ */
+export type CpuEngine = 'interpreter' | 'translator';
+
 export interface HartOptions {
   hartId: number;
+  /** The execution engine; default: the one set by setDefaultCpuEngine (the interpreter). */
+  engine?: CpuEngine;
   arena: StateArena;
   ram: Ram;
   bus: AddressMap;

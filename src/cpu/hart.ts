@@ -33,7 +33,7 @@
 import type { AddressMap } from '../memory/address-map.js';
 import type { Ram } from '../memory/ram.js';
 import type { StateArena } from '../memory/state-arena.js';
-import type { CpuTracer, GuestTime, HartApi, HartOptions, MachineModeFirmware, PrivilegeMode } from './hart-api.js';
+import type { CpuEngine, CpuTracer, GuestTime, HartApi, HartOptions, MachineModeFirmware, PrivilegeMode } from './hart-api.js';
 import { PRIV_M, PRIV_S, PRIV_U } from './hart-api.js';
 import { DecodedPage, decodeInsn, Op, RD_SINK, SLOTS_PER_PAGE } from './decode.js';
 import { Pmp, PMP_R, PMP_W, PMP_X } from './pmp.js';
@@ -48,10 +48,30 @@ import { CSR_UNIMPLEMENTED, CSR_WRITTEN_FLUSH, CsrFile, type LiveCounts } from '
 import { IRQ_ORDER } from './interrupts.js';
 import { sv32Walk } from './sv32.js';
 import { disassemble } from './disasm.js';
+import { SLOT_HEAD, SLOT_TO_END } from './jit/codegen.js';
+import { TranslationCache, type TranslatorHost } from './jit/cache.js';
 
 /** Signal word bits: re-check interrupts (and cached fetch state); an exit request. */
 const SIG_IRQ = 1;
 const SIG_EXIT = 2;
+
+/** Interpreter steps run between two looks at the translation cache, on untranslated code. */
+const INTERP_CHUNK = 32;
+
+let defaultEngine: CpuEngine = 'interpreter';
+
+/**
+ * Selects the engine of harts created without `HartOptions.engine` (the host sets it from its
+ * configuration; tests compare both).
+ */
+export function setDefaultCpuEngine(engine: CpuEngine): void {
+  defaultEngine = engine;
+}
+
+/** The engine harts get when their options name none. */
+export function getDefaultCpuEngine(): CpuEngine {
+  return defaultEngine;
+}
 
 const TLB_SIZE = 256;
 const TLB_MASK = TLB_SIZE - 1;
@@ -70,8 +90,15 @@ function mulhu(a: number, b: number): number {
 }
 
 /** RV32IMAC hart. See the file comment for the interpreter's structure. */
-export class Hart implements HartApi {
+export class Hart implements HartApi, TranslatorHost {
   readonly hartId: number;
+  /** The engine `run` uses (the interpreter also runs cold code and traced runs of the translator). */
+  readonly engine: CpuEngine;
+  /** Exit registers of generated code (TranslatorHost). */
+  jPc = 0;
+  jSteps = 0;
+  jTrap = 0;
+  private readonly jit: TranslationCache | undefined;
   private readonly ram: Ram;
   private readonly bus: AddressMap;
   private readonly time: GuestTime;
@@ -122,7 +149,9 @@ export class Hart implements HartApi {
     const arena: StateArena = options.arena;
     const owner = `hart${options.hartId}`;
     const xw = arena.allocate(owner, 'x', 32);
-    const sink = arena.allocate(owner, 'xsink', 1);
+    // The x0 write sink holds whatever an instruction last "wrote" to x0: not state (the
+    // interpreter and the translator leave different values there), so host-derived.
+    const sink = arena.allocate(owner, 'xsink', 1, { host: true });
     if (sink !== xw + 32) throw new Error('x register sink not contiguous');
     this.x = arena.i32.subarray(xw, xw + 33);
     const cw = arena.allocate(owner, 'csr', CSR_WORDS);
@@ -138,6 +167,17 @@ export class Hart implements HartApi {
     this.csrs = new CsrFile(this.csr, arena.u32.subarray(kw, kw + 4), this.misc, this.pmp, this.time, this.hartId, this.live);
     this.pages = new Array<DecodedPage | undefined>(this.ram.size >>> 12).fill(undefined);
     this.fDp = this.scratch;
+    this.engine = options.engine ?? defaultEngine;
+    const ram = this.ram;
+    this.jit = this.engine !== 'translator' ? undefined : new TranslationCache(this.pages.length, {
+      x: this.x, u8: ram.u8, u16: ram.u16, i32: ram.i32, gen: ram.pageGeneration, dirty: ram.dirty,
+      rTag: this.rTag, rOff: this.rOff, wTag: this.wTag, wOff: this.wOff, sig: this.sig, h: this, mulhu,
+    });
+  }
+
+  /** Pages translated and V8 compilations so far (0 on the interpreter). */
+  get translationStats(): { readonly pages: number; readonly compiled: number } {
+    return { pages: this.jit?.translated ?? 0, compiled: this.jit?.compiledByV8 ?? 0 };
   }
 
   // ---------------------------------------------------------------- public API
@@ -163,6 +203,7 @@ export class Hart implements HartApi {
     this.misc[M_PRIV] = PRIV_M;
     this.pmp.reset();
     this.pages.fill(undefined);
+    this.jit?.clear();
     this.flushCaches();
   }
 
@@ -220,6 +261,7 @@ export class Hart implements HartApi {
   stateReplaced(): void {
     this.pmp.refresh();
     this.pages.fill(undefined);
+    this.jit?.clear();
     this.flushCaches();
   }
 
@@ -250,7 +292,7 @@ export class Hart implements HartApi {
     this.curTraps = 0;
     this.running = true;
     this.sig[0] = this.sig[0]! | SIG_IRQ;
-    const steps = this.loop(maxSteps);
+    const steps = this.jit !== undefined && !this.traceInsn ? this.loopTranslated(maxSteps) : this.loop(0, maxSteps);
     this.running = false;
     this.csrs.commitCounters(steps, steps - this.curTraps);
     this.curSteps = 0;
@@ -263,7 +305,7 @@ export class Hart implements HartApi {
    * stores the pc), so the code after the loop needs no type feedback and the optimized
    * loop is not deoptimized at each return.
    */
-  private loop(maxSteps: number): number {
+  private loop(startSteps: number, maxSteps: number): number {
     const misc = this.misc;
     const sig = this.sig;
     const x = this.x;
@@ -278,7 +320,7 @@ export class Hart implements HartApi {
     const wTag = this.wTag;
     const wOff = this.wOff;
     let pc = misc[M_PC]! | 0;
-    let steps = 0;
+    let steps = startSteps;
     let fetchBase = -1;
     let epoch = this.fetchEpoch;
     let dp = this.scratch;
@@ -558,6 +600,141 @@ export class Hart implements HartApi {
     return steps;
   }
 
+  // ---------------------------------------------------------------- translator
+
+  /**
+   * The translator's dispatcher. At each pc it looks the fetch TLB up and, on a valid
+   * translation of the physical page with a block head there that fits in the budget, calls
+   * the block's generated function. Anything else runs on the interpreter: a chunk of
+   * INTERP_CHUNK steps on untranslated code, the rest of the block at a non-head of a
+   * translated page, the last steps of the budget when a whole block does not fit. Signals
+   * and interrupts are handled here exactly as at the top of the interpreter loop.
+   */
+  private loopTranslated(maxSteps: number): number {
+    const misc = this.misc;
+    const sig = this.sig;
+    const xTag = this.xTag;
+    const xOff = this.xOff;
+    const gen = this.ram.pageGeneration;
+    const jit = this.jit!;
+    const compiled = jit.compiled;
+    let pc = misc[M_PC]! | 0;
+    let steps = 0;
+    /** The pc is where an interpreter chunk stopped (anywhere), not a jump target. */
+    let fromChunk = false;
+    for (;;) {
+      if (steps >= maxSteps) break;
+      if (sig[0] !== 0) {
+        misc[M_PC] = pc;
+        const signals = Atomics.exchange(sig, 0, 0);
+        if (signals & SIG_EXIT) break;
+        this.curSteps = steps;
+        if (this.pollInterrupt()) {
+          pc = misc[M_PC]! | 0;
+          fromChunk = false;
+        }
+        if (sig[0] !== 0) {
+          // Raised again (an interrupt was taken, or another thread): the interpreter runs one
+          // step before it looks at the signal word again, and so does this loop.
+          const saved = Atomics.exchange(sig, 0, 0);
+          misc[M_PC] = pc;
+          const n = this.loop(steps, steps + 1);
+          Atomics.or(sig, 0, saved);
+          pc = misc[M_PC]! | 0;
+          fromChunk = true;
+          const ran = n > steps;
+          steps = n;
+          if (!ran || misc[M_WFI] !== 0) break; // an exit request or WFI
+          continue;
+        }
+      }
+      let limit = INTERP_CHUNK;
+      const vpn = pc >>> 12;
+      if (xTag[vpn & TLB_MASK] === vpn) {
+        const page = xOff[vpn & TLB_MASK]! >>> 12;
+        const off = pc & 4095;
+        let cp = compiled[page];
+        if (cp !== undefined && cp.gen !== gen[page]) {
+          jit.invalidate(page);
+          cp = undefined;
+        }
+        if (cp === undefined) cp = jit.visit(page, off, !fromChunk);
+        else if (!fromChunk && (cp.slots[off >>> 1]! & SLOT_HEAD) === 0) jit.miss(page, cp, off);
+        if (cp !== undefined) {
+          const slot = cp.slots[off >>> 1]!;
+          if ((slot & SLOT_HEAD) !== 0 && steps + (slot & SLOT_TO_END) <= maxSteps) {
+            const r = cp.blocks[off >>> 1]!(pc & -4096, steps, maxSteps, page);
+            steps = this.jSteps;
+            pc = this.jPc;
+            fromChunk = false;
+            if (r === 0) continue;
+            if (r === 1) {
+              this.jTrap = 0;
+              this.curSteps = steps;
+              this.curTraps++;
+              pc = this.enterTrap(this.fc, this.ft, pc, false);
+              this.fc = -1;
+              continue;
+            }
+            break; // WFI
+          }
+          // A block that does not fit runs on the interpreter to the budget's end; a non-head,
+          // to the end of its block (the next pc is then a head).
+          if (slot & SLOT_HEAD) limit = maxSteps - steps;
+          else if (slot & SLOT_TO_END) limit = slot & SLOT_TO_END;
+        }
+      }
+      misc[M_PC] = pc;
+      const end = Math.min(maxSteps, steps + limit);
+      const n = this.loop(steps, end);
+      pc = misc[M_PC]! | 0;
+      fromChunk = limit === INTERP_CHUNK;
+      steps = n;
+      if (n < end || misc[M_WFI] !== 0) break; // an exit request or WFI
+    }
+    misc[M_PC] = pc;
+    return steps;
+  }
+
+  /** TranslatorHost: a load the inline TLB check missed (MMIO, TLB miss, misaligned). */
+  jitLoad(va: number, size: 1 | 2 | 4, steps: number): number {
+    this.curSteps = steps;
+    const v = this.loadSlow(va, size);
+    if (this.fc >= 0) this.jTrap = 1;
+    return v;
+  }
+
+  /** TranslatorHost: a store the inline TLB check missed. */
+  jitStore(va: number, size: 1 | 2 | 4, value: number, steps: number): void {
+    this.curSteps = steps;
+    this.storeSlow(va, size, value);
+    if (this.fc >= 0) this.jTrap = 1;
+  }
+
+  /** TranslatorHost: a system, CSR or atomic op; returns 0 (go on at jPc), 1 (trap pending) or 2 (WFI). */
+  jitSlow(op: number, rd: number, rs1: number, rs2: number, imm: number, pc: number, npc: number, steps: number): number {
+    this.curSteps = steps;
+    this.misc[M_PC] = pc;
+    const r = this.slowOp(op, rd, rs1, rs2, imm, pc, npc);
+    this.jSteps = steps + 1;
+    if (r === SLOW_TRAP) {
+      this.jPc = pc;
+      return 1;
+    }
+    this.jPc = this.misc[M_PC]! | 0;
+    return r === SLOW_WFI ? 2 : 0;
+  }
+
+  /** TranslatorHost: an illegal instruction (raw bits `insn`); returns 1 (trap pending). */
+  jitIllegal(pc: number, insn: number, steps: number): number {
+    this.fc = CAUSE_ILLEGAL;
+    this.ft = insn;
+    this.trace?.unimplemented?.(this.hartId, pc, `illegal instruction 0x${(insn >>> 0).toString(16)}`);
+    this.jPc = pc;
+    this.jSteps = steps + 1;
+    return 1;
+  }
+
   // ---------------------------------------------------------------- fetch
 
   /** Prepares fetching at `pc`: 1 = cached page in fDp/fPage, 0 = decoded into scratch slot 0, -1 = fault in fc/ft. */
@@ -816,6 +993,7 @@ export class Hart implements HartApi {
         return SLOW_OK;
       case Op.FENCE_I:
         this.pages.fill(undefined);
+        this.jit?.clear();
         this.fetchEpoch++;
         Atomics.or(this.sig, 0, SIG_IRQ);
         return SLOW_OK;
