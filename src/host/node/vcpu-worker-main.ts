@@ -19,6 +19,7 @@ import {
   clockReadKind, interruptValue,
 } from '../../threads/vcpu/event-mailbox.js';
 import { runVcpuLoop } from '../../threads/vcpu/vcpu-worker.js';
+import { applyCpuEngineFromEnv } from './cpu-engine.js';
 import { NodeHostTime } from './host-time.js';
 import type { VcpuMessage, VcpuRrChannels, VcpuWorkerData } from './vcpu-protocol.js';
 
@@ -123,6 +124,8 @@ function main(data: VcpuWorkerData): void {
   });
 }
 
+// The main thread has checked REPLAYVM_CPU (a bad value ends the process there).
+applyCpuEngineFromEnv();
 parentPort?.once('message', (data: VcpuWorkerData) => {
   try {
     main(data);
