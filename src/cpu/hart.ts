@@ -56,7 +56,7 @@ const SIG_IRQ = 1;
 const SIG_EXIT = 2;
 
 /** Interpreter steps run between two looks at the translation cache, on untranslated code. */
-const INTERP_CHUNK = 32;
+const INTERP_CHUNK = 256;
 
 let defaultEngine: CpuEngine = 'interpreter';
 

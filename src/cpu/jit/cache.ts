@@ -51,13 +51,13 @@ export interface TranslatorHost {
 }
 
 /** Entries of a page before it is translated. */
-export const HOT = 16;
+export const HOT = 64;
 /** Compiled pages kept at most. */
 export const MAX_PAGES = 2048;
 /** Compiled functions kept by source text at most. */
 const MAX_SOURCES = 4096;
 /** Entries at one non-head of a compiled page before a block is translated there. */
-const RETRANSLATE_MISSES = 2;
+const RETRANSLATE_MISSES = 256;
 
 /** One translated page. */
 export class CompiledPage {
@@ -85,6 +85,8 @@ class PageProfile {
 export class TranslationCache {
   /** Visits before a page is translated (HOT; benchmarks vary it). */
   static hot = HOT;
+  /** Entries at one non-head of a translated page before a block is translated there (benchmarks vary it). */
+  static missesToTranslate = RETRANSLATE_MISSES;
   /** Compiled page per RAM page index (read directly by the dispatcher). */
   readonly compiled: (CompiledPage | undefined)[];
   private readonly profiles: (PageProfile | undefined)[];
@@ -147,7 +149,7 @@ export class TranslationCache {
       }
       return;
     }
-    if (++cp.missCounts[i]! < RETRANSLATE_MISSES) return;
+    if (++cp.missCounts[i]! < TranslationCache.missesToTranslate) return;
     cp.missCounts[i] = 0;
     this.readBase = page * 4096;
     const src = translateBlock(this.read, off, this.dp, cp.slots, () => undefined);

@@ -155,23 +155,32 @@ export function translatePage(read: ParcelReader, entries: readonly number[], fo
 export function translateBlock(read: ParcelReader, head: number, dp: DecodedPage, slots: Uint8Array,
   addHead: (off: number) => void): string | undefined {
   {
-    const insns: { off: number; op: number; info: number; imm: number }[] = [];
+    // A superblock: conditional branches are side exits (the not-taken path goes on), and a
+    // jal to another place of this page is followed.
+    const insns: { off: number; op: number; info: number; imm: number; followed: boolean }[] = [];
+    const seen = new Set<number>();
     let off = head;
     let end = false;
-    while (insns.length < MAX_BLOCK && off < 4096 && decodeAt(read, off, dp)) {
+    while (insns.length < MAX_BLOCK && off < 4096 && !seen.has(off) && decodeAt(read, off, dp)) {
+      seen.add(off);
       const op = dp.op[0]!;
       const info = dp.info[0]!;
       const imm = dp.imm[0]!;
-      insns.push({ off, op, info, imm });
+      const at = off;
       off += info >>> 24;
       if (op === Op.JAL) {
-        addHead(insns[insns.length - 1]!.off + imm);
+        const target = at + imm;
+        addHead(target);
         if ((info & 0xff) !== RD_SINK) addHead(off); // a call returns here
-        end = true;
-        break;
+        const follow = target >= 0 && target < 4096 && target !== head && !seen.has(target) && insns.length + 1 < MAX_BLOCK;
+        insns.push({ off: at, op, info, imm, followed: follow });
+        if (!follow) { end = true; break; }
+        off = target;
+        continue;
       }
+      insns.push({ off: at, op, info, imm, followed: false });
       if (op === Op.JALR && (info & 0xff) !== RD_SINK) addHead(off);
-      if (BRANCH_COND[op] !== undefined) { addHead(insns[insns.length - 1]!.off + imm); addHead(off); break; }
+      if (BRANCH_COND[op] !== undefined) { addHead(at + imm); addHead(off); continue; }
       if (op === Op.JALR || op === Op.ILLEGAL) { end = true; break; }
       if (isSlow(op)) { addHead(off); end = true; break; }
     }
@@ -180,7 +189,7 @@ export function translateBlock(read: ParcelReader, head: number, dp: DecodedPage
       slots[head >>> 1] = 0; // an instruction crossing the page end: the interpreter runs it
       return undefined;
     }
-    if (!end && off < 4096 && insns.length === MAX_BLOCK) addHead(off);
+    if (!end && off < 4096) addHead(off);
     slots[head >>> 1] = SLOT_HEAD | n;
     for (let i = 1; i < n; i++) {
       const k = insns[i]!.off >>> 1;
@@ -189,7 +198,7 @@ export function translateBlock(read: ParcelReader, head: number, dp: DecodedPage
     const body: string[] = [];
     for (let i = 0; i < n; i++) {
       const it = insns[i]!;
-      body.push(emit(it.op, it.info, it.imm, it.off, n - i, head, n));
+      body.push(it.followed ? emitFollowedJal(it.info, it.off) : emit(it.op, it.info, it.imm, it.off, n - i, head, n));
     }
     if (!end) body.push(`h.jPc = ${off < 4096 ? `vb | ${off}` : `(vb + ${off}) | 0`}; h.jSteps = s; return 0;`);
     return `function b${head}(vb, s, max, P) {
@@ -199,6 +208,14 @@ ${body.join('\n')}
 }
 }`;
   }
+}
+
+/** A jal whose target the block goes on with: only its link. */
+function emitFollowedJal(info: number, off: number): string {
+  const rd = info & 0xff;
+  const len = info >>> 24;
+  const next = off + len < 4096 ? `(vb | ${off + len})` : `((vb + ${off + len}) | 0)`;
+  return rd === RD_SINK ? '' : `x[${rd}] = ${next};`;
 }
 
 /**
@@ -245,11 +262,12 @@ else { h.jitStore(va, ${size}, v, ${before}); if (h.jTrap !== 0) ${trap} if (sig
   const cond = BRANCH_COND[op];
   if (cond !== undefined) {
     const target = off + imm;
+    const done = d === 1 ? '' : `s -= ${d - 1}; `;
     if (target === head) {
       // A loop on itself: go round inside the function while the budget and signals allow.
-      return `if (${sub(cond)}) { if (s + ${n} > max || sig[0] !== 0) { h.jPc = vb | ${head}; h.jSteps = s; return 0; } s += ${n}; continue; }`;
+      return `if (${sub(cond)}) { ${done}if (s + ${n} > max || sig[0] !== 0) { h.jPc = vb | ${head}; h.jSteps = s; return 0; } s += ${n}; continue; }`;
     }
-    return `if (${sub(cond)}) { h.jPc = (vb + ${target}) | 0; h.jSteps = s; return 0; }`;
+    return `if (${sub(cond)}) { h.jPc = (vb + ${target}) | 0; h.jSteps = ${after}; return 0; }`;
   }
   switch (op) {
     case Op.LUI:
