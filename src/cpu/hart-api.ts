@@ -53,7 +53,7 @@ export type CpuEngine = 'interpreter' | 'translator';
 
 export interface HartOptions {
   hartId: number;
-  /** The execution engine; default: the one set by setDefaultCpuEngine (the interpreter). */
+  /** The execution engine; default: the one set by setDefaultCpuEngine (the translator). */
   engine?: CpuEngine;
   arena: StateArena;
   ram: Ram;

@@ -58,7 +58,7 @@ const SIG_EXIT = 2;
 /** Interpreter steps run between two looks at the translation cache, on untranslated code. */
 const INTERP_CHUNK = 256;
 
-let defaultEngine: CpuEngine = 'interpreter';
+let defaultEngine: CpuEngine = 'translator';
 
 /**
  * Selects the engine of harts created without `HartOptions.engine` (the host sets it from its

@@ -10,7 +10,7 @@ import { createVirtMachine } from '../../board/virt.js';
 import type { Machine, MachineHost } from '../../board/machine-api.js';
 import { PROGRAMS } from '../../../test/baremetal/programs.js';
 import { elfPath } from '../../../test/helpers/run-vm.js';
-import { setDefaultCpuEngine } from '../hart.js';
+import { getDefaultCpuEngine, setDefaultCpuEngine } from '../hart.js';
 import type { CpuEngine } from '../hart-api.js';
 import { TranslationCache } from './cache.js';
 
@@ -29,6 +29,7 @@ function host(out: string[]): MachineHost {
 }
 
 function boot(engine: CpuEngine, path: string, out: string[]): Machine {
+  const saved = getDefaultCpuEngine();
   setDefaultCpuEngine(engine);
   try {
     return createVirtMachine({
@@ -36,7 +37,7 @@ function boot(engine: CpuEngine, path: string, out: string[]): Machine {
       icount: { shift: 0, align: false, sleep: false }, rtc: { clock: 'vm' }, noReboot: true,
     }, host(out));
   } finally {
-    setDefaultCpuEngine('interpreter');
+    setDefaultCpuEngine(saved);
   }
 }
 

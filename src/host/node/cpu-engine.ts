@@ -1,8 +1,8 @@
 /**
  * `REPLAYVM_CPU=interpreter|translator` picks the CPU engine of every hart this process (and
- * its vCPU thread, which inherits the environment) creates: the block translator or the
- * interpreter (the default). Both give the same state at every step; the switch exists to
- * compare them and to fall back.
+ * its vCPU thread, which inherits the environment) creates: the block translator (the default)
+ * or the interpreter. Both give the same state at every step; the switch exists to compare
+ * them and to fall back.
  */
 import { setDefaultCpuEngine, type CpuEngine } from '../../cpu/index.js';
 
