@@ -19,7 +19,7 @@ import { FIRMWARE, IMAGE_GZ, PROMPT, kernelImage, writeKernelImage } from './lin
 
 
 /** Spawns `cmd args`, resolves with ms from spawn to the prompt, then powers the guest off. */
-function timeToPrompt(cmd: string, args: readonly string[], timeoutMs: number): Promise<number> {
+export function timeToPrompt(cmd: string, args: readonly string[], timeoutMs: number): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = nowMs();
     const child = spawn(cmd, args, { stdio: ['pipe', 'pipe', 'pipe'] });

@@ -2,8 +2,8 @@
  * `npm run bench`: the compute table (bench.elf in-process vs qemu-system-riscv32, see
  * compute.ts), then the issue-4 (threads) table: threaded vs single-thread MIPS, replay mutex
  * cost, console keystroke latency and BQL hand-offs under a timer-heavy guest; then the Linux
- * boot, record/replay, start-up and qcow2 disk figures. `--quick` runs small versions of
- * everything. See bench/README.md.
+ * boot, record/replay, block translator (issue 15), start-up and qcow2 disk figures. `--quick`
+ * runs small versions of everything. See bench/README.md.
  */
 import { elfPath } from '../test/helpers/run-vm.js';
 import { handoffFigures } from './bql-handoffs.js';
@@ -16,6 +16,7 @@ import { recordReplayFigures } from './record-replay.js';
 import { lockCostFigures } from './lock-cost.js';
 import { startupFigure } from './startup.js';
 import { threadedFigures } from './threaded.js';
+import { translatorFigures } from './translator.js';
 
 const quick = process.argv.includes('--quick');
 const workload = quick ? 'bench-quick' : 'bench';
@@ -59,6 +60,12 @@ async function main(): Promise<void> {
   if (!rr.ok) failed = true;
   console.log('');
   printFigures(rr.rows);
+
+  console.log('\nissue 15 (block translator):');
+  const tr = await translatorFigures(elf, quick ? 1 : 3, 180_000);
+  if (!tr.ok) failed = true;
+  console.log('');
+  printFigures(tr.rows);
 
   console.log('\nissue 11 (start-up):');
   const startup = await startupFigure(quick ? 5 : 11);
