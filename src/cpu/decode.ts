@@ -2,9 +2,8 @@
  * Instruction decoding into a small "decoded form": an op-kind id plus rd/rs1/rs2/imm and the
  * instruction length, stored in typed arrays per 4 KiB physical page, one slot per halfword.
  *
- * This decoded form is the seam for a later block translator: a translator would consume
- * the same (op, rd, rs1, rs2, imm, len) tuples a page at a time and emit code per op kind,
- * exactly as the cases of the interpreter's dispatch switch in hart.ts do one at a time.
+ * This decoded form is shared by the interpreter (hart.ts: one switch case per op kind) and the
+ * block translator (jit/codegen.ts: one code fragment per op kind).
  */
 
 /* Op-kind ids. 0 means "slot not decoded yet". */

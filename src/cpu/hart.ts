@@ -9,8 +9,10 @@
  *   validated against `ram.pageGeneration`, so stores (which bump the generation) and fence.i
  *   invalidate it. Fetch from outside RAM (the boot ROM) or across a page end is decoded each
  *   time into a scratch slot.
- * - The dispatch is one `switch` case per decoded op kind. That is the seam for a later block
- *   translator: it would consume the same decoded tuples and emit one code fragment per op kind.
+ * - The dispatch is one `switch` case per decoded op kind. The block translator (jit/, the
+ *   default engine: `loopTranslated`) consumes the same decoded tuples and emits one code
+ *   fragment per op kind; it runs hot code and calls back into this file's slow paths
+ *   (TranslatorHost), and this loop runs cold code, the tail of a budget and traced runs.
  * - Three software TLBs (fetch, load, store), direct-mapped, 256 entries, map a virtual page to
  *   the RAM offset of its physical page. They hold only RAM pages whose translation and PMP
  *   outcome allow the access for the whole page. Everything else takes the slow path.
