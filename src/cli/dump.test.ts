@@ -36,7 +36,7 @@ function withLog(fn: (path: string, dir: string) => Promise<void>, options: { en
   };
 }
 
-const TEXT = `replay log LOG: format 1.1, header 353 bytes
+const TEXT = `replay log LOG: format 2.0, header 353 bytes
 recorded by replayvm 0.1.0 on 2024-05-01T12:00:00.000Z
 machine {"argv":["-M","virt","-m","128M","-icount","shift=3,rr=record,rrfile=x.rlog"],"ramBytes":134217728,"smp":1,"icountShift":3}
 image kernel "guest/demo.elf" 12345 bytes sha256=abababababababababababababababababababababababababababababababab
@@ -74,7 +74,7 @@ test('dump --json: header line, one line per event with base64 payloads, the rep
   const r = await dump([path, '--json'], path);
   assert.equal(r.code, 0);
   const lines = r.out.trimEnd().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-  assert.deepEqual(lines[0], { header: { format: '1.1', length: 353, ...sampleHeader() } });
+  assert.deepEqual(lines[0], { header: { format: '2.0', length: 353, ...sampleHeader() } });
   const events = sampleEvents();
   assert.equal(lines.length, events.length + 2);
   events.forEach((e, i) => {
@@ -95,7 +95,7 @@ test('dump --json: header line, one line per event with base64 payloads, the rep
 test('dump --stats, text and JSON', withLog(async (path) => {
   const r = await dump([path, '--stats'], path);
   assert.equal(r.code, 0);
-  assert.equal(r.out, `replay log LOG: format 1.1
+  assert.equal(r.out, `replay log LOG: format 2.0
 file            1069 bytes (header 353, chunk framing 58, payloads 658)
 chunks          2 (2 compressed)
 payload         658 bytes stored, 4491 uncompressed (ratio 6.83)

@@ -8,9 +8,14 @@ export const LOG_MAGIC: Uint8Array = new Uint8Array([0x52, 0x56, 0x4d, 0x52, 0x4
 export const CHUNK_MAGIC: Uint8Array = new Uint8Array([0x43, 0x48, 0x4e, 0x4b]);
 
 /** The format version this code writes. Readers accept any minor of the same major. */
-export const FORMAT_MAJOR = 1;
-/** 1.1 added the `progress` checkpoint (optional event 0x80), which 1.0 readers skip. */
-export const FORMAT_MINOR = 1;
+export const FORMAT_MAJOR = 2;
+/**
+ * 1.1 added the `progress` checkpoint (optional event 0x80), which 1.0 readers skip. 2.0 is 1.1
+ * with state digests that leave out the hart's x0 write sink (host-derived since the block
+ * translator, which leaves other garbage there): a 1.x log's digests would not match, so 1.x logs
+ * are refused by their version rather than reported as diverged.
+ */
+export const FORMAT_MINOR = 0;
 
 /** magic 8 + major u16 + minor u16 + body length u32. */
 export const HEADER_FIXED_BYTES = 16;

@@ -8,7 +8,7 @@ import { frameChunk, readChunk } from './chunk.js';
 import { encodeEvents } from './event-codec.js';
 import { ReplayLogError } from './errors.js';
 import type { ReplayEvent } from './events.js';
-import { FORMAT_MINOR } from './format.js';
+import { FORMAT_MAJOR, FORMAT_MINOR } from './format.js';
 import { encodeHeader } from './header.js';
 import { describeReport, LogReader, readLog } from './log-reader.js';
 import { LogWriter } from './log-writer.js';
@@ -53,7 +53,7 @@ test('write and read back every event kind, with and without compression', () =>
     const r = readLog(sink.bytes(), { decompress });
     assert.deepEqual(r.events, events);
     assert.deepEqual(r.header.body, sampleHeader());
-    assert.equal(r.header.major, 1);
+    assert.equal(r.header.major, FORMAT_MAJOR);
     assert.equal(r.header.minor, FORMAT_MINOR);
     assert.equal(r.report.complete, true);
     assert.equal(r.report.status, 'complete');
@@ -98,7 +98,7 @@ test('chunks are cut by size; each chunk is one write; size cuts are not synced'
     assert.equal(c.compressed, false);
   }
   sink.writes.slice(1).forEach((bytes, i) => {
-    const r = readChunk(bytesSource(bytes), 0, { major: 1, minor: 0, prevIcount: 0, decompress });
+    const r = readChunk(bytesSource(bytes), 0, { major: FORMAT_MAJOR, minor: 0, prevIcount: 0, decompress });
     assert.ok(r.ok);
     assert.equal(r.chunk.fileLength, bytes.length);
     assert.equal(r.chunk.firstIcount, chunks[i]!.firstIcount);
@@ -244,8 +244,10 @@ test('header errors say exactly what is wrong', () => {
   const good = encodeHeader(sampleHeader());
   headerFails(new TextEncoder().encode('#!/bin/sh\necho hello\n'), 'not a replayvm log (bad magic at offset 0)', 0);
   headerFails(new Uint8Array([0x52, 0x56, 0x4d]), 'truncated header: the file ends at offset 3 (the fixed header is 16 bytes)', 3);
-  headerFails(encodeHeader(sampleHeader(), 3, 0), 'log version 3.0 at offset 8 is newer than this replayvm (1.x)', 8);
-  headerFails(encodeHeader(sampleHeader(), 0, 9), 'log version 0.9 at offset 8 is older than this replayvm reads (1.x)', 8);
+  headerFails(encodeHeader(sampleHeader(), 3, 0), 'log version 3.0 at offset 8 is newer than this replayvm (2.x)', 8);
+  // 1.x digests covered the x0 sink: refused by version, not misreported as a divergence
+  headerFails(encodeHeader(sampleHeader(), 1, 1), 'log version 1.1 at offset 8 is older than this replayvm reads (2.x)', 8);
+  headerFails(encodeHeader(sampleHeader(), 0, 9), 'log version 0.9 at offset 8 is older than this replayvm reads (2.x)', 8);
   const flipped = good.slice();
   flipped[40]! ^= 1;
   headerFails(flipped, `header CRC mismatch at offset ${good.length - 4}`, good.length - 4);
@@ -275,27 +277,27 @@ test('header errors say exactly what is wrong', () => {
 });
 
 
-function log(chunks: Uint8Array[], major = 1, minor = 0): Uint8Array {
+function log(chunks: Uint8Array[], major = FORMAT_MAJOR, minor = 0): Uint8Array {
   return concatBytes([encodeHeader(sampleHeader(), major, minor), ...chunks]);
 }
 
 test('a newer minor version: known events read, an unknown kind stops with a clear error', () => {
   const first = frameChunk(encodeEvents([{ kind: 'timer', icount: 10, id: 1, shift: 3 }]), 1, 10).bytes;
   const second = frameChunk(new Uint8Array([0x0e, 0x00, 0x01]), 1, 20).bytes;
-  const bytes = log([first, second], 1, 2);
+  const bytes = log([first, second], FORMAT_MAJOR, FORMAT_MINOR + 1);
   const r = readLog(bytes);
   assert.deepEqual(r.events, [{ kind: 'timer', icount: 10, id: 1, shift: 3 }]);
   assert.equal(r.report.status, 'unsupported');
   const at = encodeHeader(sampleHeader()).length + first.length;
-  assert.equal(r.report.reason, `event 0 of the chunk at offset ${at}: unknown event kind 0x0e: the log's format 1.2 is newer than this replayvm's 1.${FORMAT_MINOR} at offset ${at + 25}`);
+  assert.equal(r.report.reason, `event 0 of the chunk at offset ${at}: unknown event kind 0x0e: the log's format ${FORMAT_MAJOR}.${FORMAT_MINOR + 1} is newer than this replayvm's ${FORMAT_MAJOR}.${FORMAT_MINOR} at offset ${at + 25}`);
   // unknown chunk flags
   const flagged = frameChunk(encodeEvents([{ kind: 'timer', icount: 10, id: 1, shift: 3 }]), 1, 10).bytes;
   flagged[12] = 0x80;
   new DataView(flagged.buffer).setUint32(flagged.length - 4, crc32Of(flagged.subarray(0, flagged.length - 4)), true);
-  const f = readLog(log([flagged], 1, FORMAT_MINOR + 1));
+  const f = readLog(log([flagged], FORMAT_MAJOR, FORMAT_MINOR + 1));
   assert.equal(f.report.status, 'unsupported');
-  assert.match(f.report.reason!, new RegExp(`has unknown flags 0x80 \\(log format 1\\.${FORMAT_MINOR + 1}, this replayvm reads 1\\.${FORMAT_MINOR}\\)`));
-  assert.equal(readLog(log([flagged], 1, FORMAT_MINOR)).report.status, 'corrupt');
+  assert.match(f.report.reason!, new RegExp(`has unknown flags 0x80 \\(log format ${FORMAT_MAJOR}\\.${FORMAT_MINOR + 1}, this replayvm reads ${FORMAT_MAJOR}\\.${FORMAT_MINOR}\\)`));
+  assert.equal(readLog(log([flagged], FORMAT_MAJOR, FORMAT_MINOR)).report.status, 'corrupt');
 });
 
 test('chunk corruption: CRC, magic, lengths, icount order, data after the end', () => {
