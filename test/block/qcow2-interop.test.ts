@@ -77,19 +77,28 @@ function equalBytes(a: Uint8Array, b: Uint8Array, what: string): void {
   assert.equal(i, -1, `${what}: first difference at byte ${i}`);
 }
 
-/** Random writes (offsets and sizes across cluster boundaries) to `image` and `expected`. */
+/**
+ * Random writes (offsets and sizes across cluster boundaries) to `image` and `expected`, up to
+ * 8 in flight. Writes in flight together never overlap: like a disk's, the order in which
+ * overlapping requests land is not defined.
+ */
 async function randomWrites(image: BlockImage, expected: Uint8Array, seed: number, count: number, maxLength: number): Promise<void> {
   const rnd = seededRandom(seed);
   const writes: Array<Promise<void>> = [];
+  const ranges: Array<[number, number]> = [];
   for (let i = 0; i < count; i++) {
     const length = 1 + Math.floor(rnd() * maxLength);
     const offset = Math.floor(rnd() * (expected.length - length));
     const data = new Uint8Array(length);
     for (let k = 0; k < length; k += 97) data[k] = Math.floor(rnd() * 256);
     data.fill(i & 0xff, 0, Math.min(length, 13));
+    if (writes.length === 8 || ranges.some(([a, b]) => offset < b && a < offset + length)) {
+      await Promise.all(writes.splice(0));
+      ranges.length = 0;
+    }
     expected.set(data, offset);
     writes.push(image.write(offset, data));
-    if (i % 8 === 7) await Promise.all(writes.splice(0));
+    ranges.push([offset, offset + length]);
   }
   await Promise.all(writes);
 }

@@ -316,12 +316,16 @@ export class Qcow2Image implements BlockImage {
       this.allocating.set(gc, new Promise<void>((resolve) => (done = resolve)));
       try {
         let host: number;
+        let fresh: boolean;
         try {
-          host = await refcounts.allocate(1);
+          ({ offset: host, fresh } = await refcounts.allocateFresh(1));
         } finally {
           release();
         }
-        if (inCluster === 0 && data.length === g.clusterSize) await this.file.write(data, host);
+        // A never-written cluster reads as zeros: when the old content is zeros too, only the
+        // new bytes need writing (a 4 KiB guest write costs 4 KiB, not a whole cluster).
+        const wasZero = m.kind === 'zero' || (m.kind === 'unallocated' && (this.backing === undefined || gc * g.clusterSize >= this.backing.virtualSize));
+        if ((inCluster === 0 && data.length === g.clusterSize) || (fresh && wasZero)) await this.file.write(data, host + inCluster);
         else {
           const cluster = await this.clusterContent(gc, m);
           cluster.set(data, inCluster);

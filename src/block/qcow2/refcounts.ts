@@ -109,6 +109,14 @@ export class Refcounts {
    * file to cover them and returns the byte offset of the first.
    */
   async allocate(count: number): Promise<number> {
+    return (await this.allocateFresh(count)).offset;
+  }
+
+  /**
+   * As allocate, and says whether the clusters lie past everything the file ever held
+   * (`fresh`: never written, so they read as zeros until written).
+   */
+  async allocateFresh(count: number): Promise<{ offset: number; fresh: boolean }> {
     let c = this.freeHint;
     search: for (;;) {
       for (let run = 0; run < count; run++) {
@@ -130,8 +138,9 @@ export class Refcounts {
     // Every cluster in [freeHint, c) was found in use.
     this.freeHint = c + count;
     await this.change(c, count, 1);
+    const fresh = c * this.g.clusterSize >= this.fileSize;
     this.grow((c + count) * this.g.clusterSize);
-    return c * this.g.clusterSize;
+    return { offset: c * this.g.clusterSize, fresh };
   }
 
   /**
