@@ -63,10 +63,11 @@ const SIG_EXIT = 2;
  */
 const INTERP_CHUNK = 1024;
 
-// The interpreter: the translator is 5.7x faster on compute loops but ~18% slower to boot Linux
-// (4 alternating boots: 1147-1269 ms vs 1381-1621 ms), whose code runs too few times to repay
-// compiling it (issue 15).
-let defaultEngine: CpuEngine = 'interpreter';
+// The translator: 5.7x faster on compute loops, as fast as the interpreter to boot Linux (6
+// alternating boots: median 1209 vs 1226 ms) and faster on the guest's `diskbench 16` (read
+// 39-48 vs 35-40 MB/s, write equal), since it translates only pages hot enough to repay their
+// compilation (cache.ts HOT; issue 15).
+let defaultEngine: CpuEngine = 'translator';
 
 /**
  * Selects the engine of harts created without `HartOptions.engine` (the host sets it from its
