@@ -10,7 +10,9 @@ import type { BlockBackend, EntropyBackend, NetBackend, NetReceiver, VirtioBacke
 import type { VirtioDevicePlan } from './virtio-plan.js';
 import type { MainLoop } from '../../main-loop/main-loop.js';
 import type { ReplayDevices } from '../../replay/index.js';
-import { OverlayBlockBackend, imageVirtualSize, openBlockBackend, type ClosableBlockBackend } from './block/open.js';
+// The block stack (formats, probing, locks: ~50 ms to load) is imported when a drive is opened,
+// so a run without one does not pay for it at start-up.
+import type { ClosableBlockBackend, OverlayBlockBackend } from './block/open.js';
 import { openEntropyBackend, type ClosableEntropyBackend } from './rng/entropy-backend.js';
 
 /** A network backend the host opened (user or socket netdev), before wrapping. */
@@ -273,6 +275,7 @@ export class VirtioHost {
       this.replay.set(plan.slot, r);
       if (plan.kind === 'blk') {
         // The disk's size as the recording's guest saw it: a qcow2 image's virtual size.
+        const { imageVirtualSize } = await import('./block/open.js');
         const byteLength = await imageVirtualSize(plan.drive);
         this.backends.set(plan.slot, r.block(byteLength, plan.drive.readOnly));
         this.devices.push({ slot: plan.slot, spec: { kind: 'blk', byteLength, readOnly: plan.drive.readOnly, ...(plan.serial !== undefined ? { serial: plan.serial } : {}) } });
@@ -287,6 +290,7 @@ export class VirtioHost {
     }
     switch (plan.kind) {
       case 'blk': {
+        const { OverlayBlockBackend, openBlockBackend } = await import('./block/open.js');
         const b: ClosableBlockBackend = await openBlockBackend(plan.drive, (text) => onError(`warning: ${text}`));
         this.closers.push(() => b.close());
         if (b instanceof OverlayBlockBackend) this.overlays.set(plan.slot, b);

@@ -4,7 +4,7 @@
  * everything down when the machine ends. Errors the user can fix are RunnerErrors (one line).
  */
 import type { Machine, MachineConfig, MachineHost } from '../../../board/machine-api.js';
-import { BlockBackendError } from '../block/open.js';
+import { BlockBackendError } from '../block/block-backend.js';
 import type { HostConsole } from '../console.js';
 import { nullConsole } from '../console.js';
 import { errnoText } from '../errno-text.js';
